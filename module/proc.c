@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/tw_stats and /proc/tw_sockets: formatting only.  Data is copied
+ * out of the table under its locks and printed with none held.
+ *
+ * A reader sees the network namespace it opened the file in.  A reader
+ * that opened it in the initial namespace with CAP_NET_ADMIN there may
+ * write "all" to the open file before reading to see every namespace;
+ * each block or row then names its namespace by the inode number that
+ * `readlink /proc/PID/ns/net` shows.  "own" switches back.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <net/net_namespace.h>
+#include <net/tcp_states.h>
+
+#include "compat.h"
+#include "tw_stats.h"
+
+#define TWS_ROWS	16
+
+struct tws_reader {
+	struct net *net;		/* held: the opener's namespace */
+	enum tws_scope scope;
+	/* /proc/tw_sockets iteration */
+	unsigned int bucket, skip;
+	struct tws_row rows[TWS_ROWS];
+	unsigned int n, i;
+	loff_t pos;			/* of rows[i] */
+};
+
+static void tws_addr(char *buf, size_t len, const struct tws_dkey *k,
+		     const struct in6_addr *a, int port)
+{
+	if (k->family == AF_INET && port >= 0)
+		snprintf(buf, len, "%pI4:%d", &a->s6_addr32[3], port);
+	else if (k->family == AF_INET)
+		snprintf(buf, len, "%pI4", &a->s6_addr32[3]);
+	else if (port >= 0)
+		snprintf(buf, len, "[%pI6c]:%d", a, port);
+	else
+		snprintf(buf, len, "%pI6c", a);
+}
+
+/* --- /proc/tw_stats --------------------------------------------------- */
+
+static void tws_show_pressure(struct seq_file *m, const struct tws_top *t,
+			      unsigned int usable)
+{
+	unsigned int permille;
+
+	if (!usable) {
+		seq_puts(m, "       -\n");
+		return;
+	}
+	permille = DIV_ROUND_CLOSEST_ULL((u64)t->in_range * 1000, usable);
+	seq_printf(m, " %5u.%u%%\n", permille / 10, permille % 10);
+}
+
+static void tws_show_net(struct seq_file *m, struct net *net,
+			 struct tws_summary *s)
+{
+	unsigned int usable, i;
+	char local[64], remote[64];
+
+	tws_summarize(net, s);
+	usable = s->port_high - s->port_low + 1 - s->ports_reserved;
+
+	seq_printf(m, "%-22s %llu\n", "tw_count", s->sum.entered - s->sum.ended);
+	seq_printf(m, "%-22s %u\n", "tw_fin_wait2", s->fw2);
+	seq_printf(m, "%-22s %llu\n", "entered", s->sum.entered);
+	seq_printf(m, "%-22s %llu\n", "ended", s->sum.ended);
+	seq_printf(m, "%-22s %llu\n", "untracked", s->sum.untracked);
+	seq_printf(m, "%-22s %llu\n", "overflow", s->sum.overflow);
+	seq_printf(m, "%-22s %u\n", "reuse_eligible", s->eligible);
+	seq_printf(m, "%-22s %d\n", "port_low", s->port_low);
+	seq_printf(m, "%-22s %d\n", "port_high", s->port_high);
+	seq_printf(m, "%-22s %u\n", "ports_reserved", s->ports_reserved);
+	seq_printf(m, "%-22s %d\n", "tcp_tw_reuse", s->reuse);
+	seq_printf(m, "%-22s %d\n", "tcp_timestamps", s->timestamps);
+	seq_printf(m, "%-22s %d\n", "tcp_max_tw_buckets", s->max_tw_buckets);
+	if (TWS_HAVE_REUSE_DELAY)
+		seq_printf(m, "%-22s %u\n", "tcp_tw_reuse_delay_ms",
+			   s->reuse_delay_ms);
+
+	seq_printf(m, "\n%-39s %-47s %8s %8s %8s %8s\n", "local", "remote",
+		   "tw", "reusable", "ports", "pressure");
+	for (i = 0; i < s->ntop; i++) {
+		const struct tws_top *t = &s->top[i];
+
+		tws_addr(local, sizeof(local), &t->dkey, &t->dkey.saddr, -1);
+		tws_addr(remote, sizeof(remote), &t->dkey, &t->dkey.daddr,
+			 ntohs(t->dkey.dport));
+		seq_printf(m, "%-39s %-47s %8u %8u %8u", local, remote,
+			   t->count, t->eligible, usable);
+		tws_show_pressure(m, t, usable);
+	}
+}
+
+static int tws_stats_show(struct seq_file *m, void *v)
+{
+	struct tws_reader *r = m->private;
+	struct tws_summary *s;
+	struct net *net;
+	bool first = true;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	if (r->scope == TWS_SCOPE_OWN) {
+		tws_show_net(m, r->net, s);
+		kfree(s);
+		return 0;
+	}
+	down_read(&net_rwsem);
+	for_each_net(net) {
+		seq_printf(m, "%s%-22s %u\n", first ? "" : "\n", "netns",
+			   net->ns.inum);
+		tws_show_net(m, net, s);
+		first = false;
+	}
+	up_read(&net_rwsem);
+	kfree(s);
+	return 0;
+}
+
+/* --- /proc/tw_sockets ------------------------------------------------- */
+
+static struct tws_row *tws_fill(struct tws_reader *r)
+{
+	const struct net *only = r->scope == TWS_SCOPE_OWN ? r->net : NULL;
+
+	while (r->i == r->n) {
+		if (r->bucket >= tws_buckets())
+			return NULL;
+		r->n = tws_rows(r->bucket, r->skip, only, r->rows, TWS_ROWS);
+		r->i = 0;
+		if (r->n < TWS_ROWS) {
+			r->bucket++;
+			r->skip = 0;
+		} else {
+			r->skip += r->n;
+		}
+	}
+	return &r->rows[r->i];
+}
+
+static void tws_rewind(struct tws_reader *r)
+{
+	r->bucket = 0;
+	r->skip = 0;
+	r->n = 0;
+	r->i = 0;
+	r->pos = 1;
+}
+
+static void *tws_sockets_start(struct seq_file *m, loff_t *pos)
+{
+	struct tws_reader *r = m->private;
+	struct tws_row *row;
+
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	if (*pos < r->pos)
+		tws_rewind(r);
+	for (row = tws_fill(r); row && r->pos < *pos; row = tws_fill(r)) {
+		r->i++;
+		r->pos++;
+	}
+	return row;
+}
+
+static void *tws_sockets_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct tws_reader *r = m->private;
+
+	++*pos;
+	if (v == SEQ_START_TOKEN) {
+		tws_rewind(r);
+	} else {
+		r->i++;
+		r->pos++;
+	}
+	return tws_fill(r);
+}
+
+static void tws_sockets_stop(struct seq_file *m, void *v)
+{
+}
+
+static int tws_sockets_show(struct seq_file *m, void *v)
+{
+	struct tws_reader *r = m->private;
+	const struct tws_row *row = v;
+	unsigned long now = jiffies;
+	char local[64], remote[64];
+	long left;
+
+	if (v == SEQ_START_TOKEN) {
+		if (r->scope == TWS_SCOPE_ALL)
+			seq_printf(m, "%-10s ", "netns");
+		seq_printf(m, "%-47s %-47s %-9s %8s %10s %5s\n", "local",
+			   "remote", "state", "age_ms", "expires_ms", "reuse");
+		return 0;
+	}
+	tws_addr(local, sizeof(local), &row->dkey, &row->dkey.saddr,
+		 row->lport);
+	tws_addr(remote, sizeof(remote), &row->dkey, &row->dkey.daddr,
+		 ntohs(row->dkey.dport));
+	left = (long)(row->expires - now);
+	if (r->scope == TWS_SCOPE_ALL)
+		seq_printf(m, "%-10u ", row->netns);
+	seq_printf(m, "%-47s %-47s %-9s %8u %10u %5s\n", local, remote,
+		   row->substate == TCP_FIN_WAIT2 ? "FIN_WAIT2" : "TIME_WAIT",
+		   jiffies_to_msecs(now - row->born),
+		   left > 0 ? jiffies_to_msecs(left) : 0,
+		   row->eligible ? "yes" : "no");
+	return 0;
+}
+
+static const struct seq_operations tws_sockets_ops = {
+	.start	= tws_sockets_start,
+	.next	= tws_sockets_next,
+	.stop	= tws_sockets_stop,
+	.show	= tws_sockets_show,
+};
+
+/* --- open, write, release --------------------------------------------- */
+
+static int tws_open(struct inode *inode, struct file *file, bool sockets)
+{
+	struct tws_reader *r;
+	int err;
+
+	if (sockets) {
+		r = __seq_open_private(file, &tws_sockets_ops, sizeof(*r));
+		err = r ? 0 : -ENOMEM;
+	} else {
+		r = kzalloc(sizeof(*r), GFP_KERNEL);
+		err = r ? single_open(file, tws_stats_show, r) : -ENOMEM;
+		if (err)
+			kfree(r);
+	}
+	if (err)
+		return err;
+	r->net = get_net(current->nsproxy->net_ns);
+	r->scope = TWS_SCOPE_OWN;
+	return 0;
+}
+
+static int tws_stats_open(struct inode *inode, struct file *file)
+{
+	return tws_open(inode, file, false);
+}
+
+static int tws_sockets_open(struct inode *inode, struct file *file)
+{
+	return tws_open(inode, file, true);
+}
+
+static int tws_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct tws_reader *r = m->private;
+
+	put_net(r->net);
+	if (m->op == &tws_sockets_ops)
+		return seq_release_private(inode, file);
+	kfree(r);
+	return single_release(inode, file);
+}
+
+/* "all" or "own", before the first read. */
+static ssize_t tws_write(struct file *file, const char __user *ubuf,
+			 size_t len, loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+	struct tws_reader *r = m->private;
+	char buf[8];
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	strim(buf);
+	if (m->index || m->count || m->read_pos)
+		return -EBUSY;
+	if (!strcmp(buf, "own")) {
+		r->scope = TWS_SCOPE_OWN;
+	} else if (!strcmp(buf, "all")) {
+		if (r->net != &init_net ||
+		    !file_ns_capable(file, &init_user_ns, CAP_NET_ADMIN))
+			return -EPERM;
+		r->scope = TWS_SCOPE_ALL;
+	} else {
+		return -EINVAL;
+	}
+	return len;
+}
+
+static const struct proc_ops tws_stats_fops = {
+	.proc_open	= tws_stats_open,
+	.proc_read	= seq_read,
+	.proc_write	= tws_write,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= tws_release,
+};
+
+static const struct proc_ops tws_sockets_fops = {
+	.proc_open	= tws_sockets_open,
+	.proc_read	= seq_read,
+	.proc_write	= tws_write,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= tws_release,
+};
+
+int tws_proc_init(void)
+{
+	if (!proc_create("tw_stats", 0444, NULL, &tws_stats_fops))
+		return -ENOMEM;
+	if (!proc_create("tw_sockets", 0444, NULL, &tws_sockets_fops)) {
+		remove_proc_entry("tw_stats", NULL);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void tws_proc_exit(void)
+{
+	remove_proc_entry("tw_sockets", NULL);
+	remove_proc_entry("tw_stats", NULL);
+}

@@ -1,0 +1,776 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The table of live TIME_WAIT minisockets and the per-destination
+ * aggregates kept beside it.  This file holds every lock of tw_stats.
+ *
+ * Entries are found by the minisocket's identity (its address, used as an
+ * opaque key and never printed): inet_twsk_kill() hands us nothing else,
+ * and it cannot be confused while the minisocket lives, which is exactly
+ * as long as the entry does.  Each entry also hangs on its destination
+ * (namespace, local address, remote address and port), whose counts are
+ * updated as entries come and go, so that /proc/tw_stats never walks the
+ * sockets.  Destinations sit in per-namespace "ranks", one per distinct
+ * count and highest first; a count changes by one at a time, so moving a
+ * destination to its neighbouring rank is O(1) and the ten busiest are
+ * always at the front.
+ *
+ * Locks, always taken in this order, all with interrupts off because a
+ * kprobe handler may run in any context:
+ *   tws_elocks[]   entry hash chains and entry fields
+ *   tws_dlocks[]   destination hash chains
+ *   tws_net.lock   a namespace's destinations, ranks and aggregates
+ *
+ * Memory: at most max_entries entries; destinations and ranks are at most
+ * one each per entry.  Minisockets beyond that are counted as untracked.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hash.h>
+#include <linux/jhash.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <net/inet_hashtables.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/tcp.h>
+#include <net/transp_v6.h>
+
+#include "compat.h"
+#include "tw_stats.h"
+
+#define TWS_NLOCKS	1024
+
+struct tws_entry {
+	struct hlist_node hnode;	/* tws_ehash chain */
+	struct list_head dnode;		/* tws_dest.entries, oldest first */
+	const void *key;
+	struct tws_dest *dest;
+	struct net *net;
+	unsigned long expires;
+	unsigned long born;
+	int ts_stamp;
+	u32 entry_ms;
+	u16 lport;
+	u8 substate;
+	u8 loopback;
+};
+
+struct tws_rank {
+	struct list_head node;		/* tws_net.ranks or tws_net.spare */
+	struct list_head dests;		/* tws_dest.rnode */
+	unsigned int count;
+};
+
+struct tws_dest {
+	struct hlist_node hnode;	/* tws_dhash chain */
+	struct tws_dkey key;
+	struct net *net;
+	struct list_head entries;
+	struct list_head rnode;
+	struct tws_rank *rank;
+	struct tws_agg agg;
+	unsigned int in_range;		/* entries with lport in range_* */
+	int range_lo, range_hi;		/* the port range in_range is for */
+};
+
+static struct hlist_head *tws_ehash, *tws_dhash;
+static unsigned int tws_hash_bits;
+static spinlock_t tws_elocks[TWS_NLOCKS], tws_dlocks[TWS_NLOCKS];
+static struct kmem_cache *tws_entry_cache;
+static atomic_t tws_nr_entries = ATOMIC_INIT(0);
+
+static unsigned int tws_ehashfn(const void *key)
+{
+	return hash_ptr(key, tws_hash_bits);
+}
+
+static spinlock_t *tws_elock(unsigned int b)
+{
+	return &tws_elocks[b & (TWS_NLOCKS - 1)];
+}
+
+static unsigned int tws_dhashfn(const struct net *net,
+				const struct tws_dkey *k)
+{
+	u32 h = jhash2((const u32 *)k, sizeof(*k) / sizeof(u32),
+		       hash_ptr(net, 32));
+
+	return hash_32(h, tws_hash_bits);
+}
+
+static bool tws_is_tcp(const struct inet_timewait_sock *tw)
+{
+	if (tw->tw_prot == &tcp_prot)
+		return true;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tw->tw_prot == &tcpv6_prot)
+		return true;
+#endif
+	return false;
+}
+
+/* tcp_twsk_unique()'s notion of loopback, for tcp_tw_reuse=2. */
+static bool tws_tw_loopback(const struct inet_timewait_sock *tw)
+{
+	if (tw->tw_bound_dev_if == LOOPBACK_IFINDEX)
+		return true;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tw->tw_family == AF_INET6)
+		return ipv6_addr_loopback(&tw->tw_v6_daddr) ||
+		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_daddr) ||
+		       ipv6_addr_loopback(&tw->tw_v6_rcv_saddr) ||
+		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_rcv_saddr);
+#endif
+	return ipv4_is_loopback(tw->tw_daddr) ||
+	       ipv4_is_loopback(tw->tw_rcv_saddr);
+}
+
+void tws_snap_tw(struct tws_snap *s, const struct inet_timewait_sock *tw)
+{
+	memset(s, 0, sizeof(*s));
+	s->net = twsk_net(tw);
+	s->key = tw;
+	s->dkey.family = tw->tw_family;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tw->tw_family == AF_INET6) {
+		s->dkey.saddr = tw->tw_v6_rcv_saddr;
+		s->dkey.daddr = tw->tw_v6_daddr;
+	} else
+#endif
+	{
+		ipv6_addr_set_v4mapped(tw->tw_rcv_saddr, &s->dkey.saddr);
+		ipv6_addr_set_v4mapped(tw->tw_daddr, &s->dkey.daddr);
+	}
+	s->dkey.dport = tw->tw_dport;
+	s->lport = tw->tw_num;
+	s->substate = READ_ONCE(tw->tw_substate);
+	s->ts_stamp = READ_ONCE(tcp_twsk((const struct sock *)tw)->tw_ts_recent_stamp);
+	s->entry_ms = tws_tw_entry_ms(tw);
+	s->loopback = tws_tw_loopback(tw);
+	s->born = jiffies;
+}
+
+/* --- aggregates ------------------------------------------------------- */
+
+static bool tws_candidate(const struct tws_entry *e)
+{
+	if (TWS_FW2_NEVER_REUSED && e->substate == TCP_FIN_WAIT2)
+		return false;
+	return e->ts_stamp != 0;
+}
+
+static void tws_agg_add(struct tws_agg *a, const struct tws_entry *e)
+{
+	a->count++;
+	if (e->substate == TCP_FIN_WAIT2)
+		a->fw2++;
+	if (!tws_candidate(e))
+		return;
+	a->cand[e->loopback]++;
+	if (e->ts_stamp - a->young_sec > 0) {
+		a->young_sec = e->ts_stamp;
+		a->young[0] = 0;
+		a->young[1] = 0;
+	}
+	if (e->ts_stamp == a->young_sec)
+		a->young[e->loopback]++;
+}
+
+static void tws_agg_sub(struct tws_agg *a, const struct tws_entry *e)
+{
+	a->count--;
+	if (e->substate == TCP_FIN_WAIT2)
+		a->fw2--;
+	if (!tws_candidate(e))
+		return;
+	a->cand[e->loopback]--;
+	if (e->ts_stamp == a->young_sec)
+		a->young[e->loopback]--;
+}
+
+/* Candidates too young to be taken over, [loopback]. */
+static void tws_young(const struct tws_agg *a, const struct tws_dest *d,
+		      const struct tws_net *tn, struct net *net,
+		      unsigned int young[2])
+{
+#if TWS_HAVE_REUSE_DELAY
+	u32 now = tws_now_ms(), delay = tws_reuse_delay_ms(net);
+	const struct tws_dest *it;
+	const struct tws_rank *r;
+	const struct tws_entry *e;
+
+	young[0] = 0;
+	young[1] = 0;
+	/*
+	 * Entries hang on their destination oldest first, so the young ones
+	 * are a run at the tail: the walk stops at the first old enough.
+	 */
+	list_for_each_entry(r, &tn->ranks, node) {
+		list_for_each_entry(it, &r->dests, rnode) {
+			if (d && it != d)
+				continue;
+			list_for_each_entry_reverse(e, &it->entries, dnode) {
+				if (time_after32(now, e->entry_ms + delay))
+					break;
+				if (tws_candidate(e))
+					young[e->loopback]++;
+			}
+		}
+	}
+#else
+	bool now = a->young_sec == (int)ktime_get_seconds();
+
+	young[0] = now ? a->young[0] : 0;
+	young[1] = now ? a->young[1] : 0;
+#endif
+}
+
+/* What tcp_twsk_unique() would grant a connect() right now. */
+static unsigned int tws_eligible(const struct tws_agg *a,
+				 const struct tws_dest *d,
+				 const struct tws_net *tn, struct net *net)
+{
+	int reuse = tws_sysctl_tw_reuse(net);
+	unsigned int young[2], n = 0;
+	int lb;
+
+	if (!reuse)
+		return 0;
+	tws_young(a, d, tn, net, young);
+	for (lb = reuse == 2; lb < 2; lb++)
+		n += a->cand[lb] - young[lb];
+	return n;
+}
+
+static bool tws_entry_eligible(const struct tws_entry *e, int reuse)
+{
+	if (!tws_candidate(e) || !reuse || (reuse == 2 && !e->loopback))
+		return false;
+	if (TWS_HAVE_REUSE_DELAY)
+		return time_after32(tws_now_ms(),
+				    e->entry_ms + tws_reuse_delay_ms(e->net));
+	return time_after32((u32)ktime_get_seconds(), (u32)e->ts_stamp);
+}
+
+/* --- ranks ------------------------------------------------------------ */
+
+/*
+ * Move @d to the rank for count @to, one away from its current count.
+ * A spare rank is always at hand: there are as many ranks as destinations,
+ * and a destination alone in its rank just relabels it.
+ */
+static void tws_rank_move(struct tws_net *tn, struct tws_dest *d,
+			  unsigned int to)
+{
+	struct tws_rank *cur = d->rank, *nb = NULL, *r;
+
+	if (!cur) {
+		if (!list_empty(&tn->ranks))
+			nb = list_last_entry(&tn->ranks, struct tws_rank, node);
+	} else if (to > cur->count) {
+		if (cur->node.prev != &tn->ranks)
+			nb = list_prev_entry(cur, node);
+	} else if (cur->node.next != &tn->ranks) {
+		nb = list_next_entry(cur, node);
+	}
+
+	if (to && nb && nb->count == to) {
+		r = nb;
+	} else if (to && cur && list_is_singular(&cur->dests)) {
+		cur->count = to;
+		return;
+	} else if (to) {
+		r = list_first_entry(&tn->spare, struct tws_rank, node);
+		r->count = to;
+		if (!cur)
+			list_move_tail(&r->node, &tn->ranks);
+		else if (to > cur->count)
+			list_move_tail(&r->node, &cur->node);
+		else
+			list_move(&r->node, &cur->node);
+	} else {
+		r = NULL;
+	}
+
+	if (cur)
+		list_del(&d->rnode);
+	d->rank = r;
+	if (r)
+		list_add_tail(&d->rnode, &r->dests);
+	if (cur && list_empty(&cur->dests))
+		list_move(&cur->node, &tn->spare);
+}
+
+/* --- destinations ----------------------------------------------------- */
+
+static struct tws_dest *tws_dest_find(struct hlist_head *head,
+				      const struct net *net,
+				      const struct tws_dkey *k)
+{
+	struct tws_dest *d;
+
+	hlist_for_each_entry(d, head, hnode)
+		if (d->net == net && !memcmp(&d->key, k, sizeof(*k)))
+			return d;
+	return NULL;
+}
+
+static bool tws_in(const struct tws_dest *d, u16 port)
+{
+	return port >= d->range_lo && port <= d->range_hi;
+}
+
+/* Link @e into its destination, creating it; tws_dlocks[] held. */
+static int tws_link(struct tws_net *tn, struct hlist_head *dhead,
+		    struct tws_entry *e, const struct tws_dkey *k)
+{
+	struct tws_dest *d = tws_dest_find(dhead, e->net, k);
+	struct tws_rank *spare = NULL;
+	int lo, hi;
+
+	if (!d) {
+		d = kzalloc(sizeof(*d), GFP_ATOMIC);
+		spare = kzalloc(sizeof(*spare), GFP_ATOMIC);
+		if (!d || !spare) {
+			kfree(d);
+			kfree(spare);
+			return -ENOMEM;
+		}
+		d->key = *k;
+		d->net = e->net;
+		INIT_LIST_HEAD(&d->entries);
+		INIT_LIST_HEAD(&spare->dests);
+		inet_get_local_port_range(e->net, &lo, &hi);
+		d->range_lo = lo;
+		d->range_hi = hi;
+	}
+
+	spin_lock(&tn->lock);
+	if (tn->dead) {
+		spin_unlock(&tn->lock);
+		if (spare) {
+			kfree(d);
+			kfree(spare);
+		}
+		return -ENOENT;
+	}
+	if (spare) {
+		hlist_add_head(&d->hnode, dhead);
+		list_add(&spare->node, &tn->spare);
+	}
+	e->dest = d;
+	list_add_tail(&e->dnode, &d->entries);
+	tws_agg_add(&d->agg, e);
+	tws_agg_add(&tn->agg, e);
+	if (tws_in(d, e->lport))
+		d->in_range++;
+	tws_rank_move(tn, d, d->agg.count);
+	spin_unlock(&tn->lock);
+	return 0;
+}
+
+/* Unlink @e from its destination, freeing it when empty. */
+static void tws_unlink(struct tws_net *tn, struct tws_entry *e)
+{
+	struct tws_dest *d = e->dest;
+	spinlock_t *dl = &tws_dlocks[tws_dhashfn(d->net, &d->key) &
+				     (TWS_NLOCKS - 1)];
+	struct tws_rank *spare = NULL;
+
+	spin_lock(dl);
+	spin_lock(&tn->lock);
+	list_del(&e->dnode);
+	tws_agg_sub(&d->agg, e);
+	tws_agg_sub(&tn->agg, e);
+	if (tws_in(d, e->lport))
+		d->in_range--;
+	tws_rank_move(tn, d, d->agg.count);
+	if (!d->agg.count) {
+		hlist_del(&d->hnode);
+		spare = list_first_entry(&tn->spare, struct tws_rank, node);
+		list_del(&spare->node);
+	} else {
+		d = NULL;
+	}
+	spin_unlock(&tn->lock);
+	spin_unlock(dl);
+	kfree(spare);
+	kfree(d);
+}
+
+/* --- entries ---------------------------------------------------------- */
+
+static struct tws_entry *tws_find(unsigned int b, const void *key)
+{
+	struct tws_entry *e;
+
+	hlist_for_each_entry(e, &tws_ehash[b], hnode)
+		if (e->key == key)
+			return e;
+	return NULL;
+}
+
+static void tws_free_entry(struct tws_entry *e)
+{
+	kmem_cache_free(tws_entry_cache, e);
+	atomic_dec(&tws_nr_entries);
+}
+
+/*
+ * Start tracking a minisocket.  With @dedup (the load-time walk) one
+ * already known is left alone.  Returns 0 when tracked, 1 when only
+ * counted (untracked), -EEXIST or -ENOENT (namespace gone) when neither.
+ */
+int tws_insert(const struct tws_snap *s, bool dedup)
+{
+	struct tws_net *tn = tws_pernet(s->net);
+	unsigned int b, db;
+	struct tws_entry *e;
+	unsigned long flags;
+	int err;
+
+	if (!tn || READ_ONCE(tn->dead))
+		return -ENOENT;
+
+	if (atomic_inc_return(&tws_nr_entries) > tws_max_entries) {
+		atomic_dec(&tws_nr_entries);
+		e = NULL;
+	} else {
+		e = kmem_cache_alloc(tws_entry_cache, GFP_ATOMIC);
+		if (!e)
+			atomic_dec(&tws_nr_entries);
+	}
+	if (!e)
+		goto untracked;
+
+	e->key = s->key;
+	e->net = s->net;
+	e->expires = s->expires;
+	e->born = s->born;
+	e->ts_stamp = s->ts_stamp;
+	e->entry_ms = s->entry_ms;
+	e->lport = s->lport;
+	e->substate = s->substate;
+	e->loopback = s->loopback;
+
+	b = tws_ehashfn(s->key);
+	db = tws_dhashfn(s->net, &s->dkey);
+	spin_lock_irqsave(tws_elock(b), flags);
+	if (dedup && tws_find(b, s->key)) {
+		spin_unlock_irqrestore(tws_elock(b), flags);
+		tws_free_entry(e);
+		return -EEXIST;
+	}
+	spin_lock(&tws_dlocks[db & (TWS_NLOCKS - 1)]);
+	err = tws_link(tn, &tws_dhash[db], e, &s->dkey);
+	spin_unlock(&tws_dlocks[db & (TWS_NLOCKS - 1)]);
+	if (!err)
+		hlist_add_head(&e->hnode, &tws_ehash[b]);
+	spin_unlock_irqrestore(tws_elock(b), flags);
+	if (err) {
+		tws_free_entry(e);
+		if (err == -ENOENT)
+			return err;
+		goto untracked;
+	}
+	this_cpu_inc(tn->pc->entered);
+	return 0;
+
+untracked:
+	this_cpu_inc(tn->pc->entered);
+	this_cpu_inc(tn->pc->untracked);
+	return 1;
+}
+
+/* A FIN or ACK re-armed the timer; the substate or timestamp may have moved. */
+void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
+{
+	unsigned int b = tws_ehashfn(tw);
+	struct tws_net *tn;
+	struct tws_entry *e;
+	unsigned long flags;
+	struct tws_snap s;
+
+	spin_lock_irqsave(tws_elock(b), flags);
+	e = tws_find(b, tw);
+	if (e) {
+		tws_snap_tw(&s, tw);
+		tn = tws_pernet(e->net);
+		spin_lock(&tn->lock);
+		tws_agg_sub(&e->dest->agg, e);
+		tws_agg_sub(&tn->agg, e);
+		e->substate = s.substate;
+		e->ts_stamp = s.ts_stamp;
+		tws_agg_add(&e->dest->agg, e);
+		tws_agg_add(&tn->agg, e);
+		spin_unlock(&tn->lock);
+		e->expires = expires;
+	}
+	spin_unlock_irqrestore(tws_elock(b), flags);
+}
+
+static struct tws_entry *tws_take(const void *key, const struct net *net,
+				  bool (*cond)(const void *key))
+{
+	unsigned int b = tws_ehashfn(key);
+	struct tws_entry *e;
+	unsigned long flags;
+
+	spin_lock_irqsave(tws_elock(b), flags);
+	e = tws_find(b, key);
+	if (e && (e->net != net || (cond && !cond(key))))
+		e = NULL;
+	if (e) {
+		hlist_del(&e->hnode);
+		tws_unlink(tws_pernet(e->net), e);
+	}
+	spin_unlock_irqrestore(tws_elock(b), flags);
+	return e;
+}
+
+/* inet_twsk_kill(): the one place every minisocket ends. */
+void tws_end(const struct inet_timewait_sock *tw)
+{
+	struct net *net = twsk_net(tw);
+	struct tws_net *tn = tws_pernet(net);
+	struct tws_entry *e;
+
+	if (!tn)
+		return;
+	e = tws_take(tw, net, NULL);
+	if (e) {
+		tws_free_entry(e);
+	} else if (READ_ONCE(tws_loading) || READ_ONCE(tn->dead) ||
+		   !tws_is_tcp(tw)) {
+		/*
+		 * Not ours to count: one that existed before load and died
+		 * before the walk reached it, a dying namespace's, or DCCP's.
+		 */
+		return;
+	}
+	this_cpu_inc(tn->pc->ended);
+}
+
+static bool tws_unhashed(const void *key)
+{
+	const struct inet_timewait_sock *tw = key;
+
+	return hlist_nulls_unhashed(&tw->tw_node);
+}
+
+/*
+ * After the walk: an entry whose minisocket is no longer in the
+ * established hash was killed while the walk held it, before the probe
+ * could see the entry.  The caller holds a reference on @tw.
+ */
+bool tws_drop_ghost(const struct inet_timewait_sock *tw)
+{
+	struct tws_net *tn = tws_pernet(twsk_net(tw));
+	struct tws_entry *e = tws_take(tw, twsk_net(tw), tws_unhashed);
+
+	if (!e)
+		return false;
+	tws_free_entry(e);
+	this_cpu_inc(tn->pc->ended);
+	return true;
+}
+
+void tws_count_overflow(struct net *net)
+{
+	struct tws_net *tn = tws_pernet(net);
+
+	if (tn)
+		this_cpu_inc(tn->pc->overflow);
+}
+
+/* --- readers ---------------------------------------------------------- */
+
+unsigned int tws_buckets(void)
+{
+	return 1U << tws_hash_bits;
+}
+
+/*
+ * Copy up to @max rows of bucket @b, after skipping @skip, of namespace
+ * @only (NULL: all).  Returns how many were copied.
+ */
+unsigned int tws_rows(unsigned int b, unsigned int skip,
+		      const struct net *only, struct tws_row *rows,
+		      unsigned int max)
+{
+	struct tws_entry *e;
+	unsigned long flags;
+	unsigned int n = 0;
+
+	spin_lock_irqsave(tws_elock(b), flags);
+	hlist_for_each_entry(e, &tws_ehash[b], hnode) {
+		if (only && e->net != only)
+			continue;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		if (n == max)
+			break;
+		/* The namespace lives as long as its entries: read it here. */
+		rows[n].dkey = e->dest->key;
+		rows[n].netns = e->net->ns.inum;
+		rows[n].expires = e->expires;
+		rows[n].born = e->born;
+		rows[n].lport = e->lport;
+		rows[n].substate = e->substate;
+		rows[n].eligible = tws_entry_eligible(e,
+					tws_sysctl_tw_reuse(e->net));
+		n++;
+	}
+	spin_unlock_irqrestore(tws_elock(b), flags);
+	return n;
+}
+
+static unsigned int tws_count_in_range(struct tws_dest *d, int lo, int hi)
+{
+	const struct tws_entry *e;
+
+	if (d->range_lo != lo || d->range_hi != hi) {
+		/* The range was changed: count again, once. */
+		d->range_lo = lo;
+		d->range_hi = hi;
+		d->in_range = 0;
+		list_for_each_entry(e, &d->entries, dnode)
+			d->in_range += tws_in(d, e->lport);
+	}
+	return d->in_range;
+}
+
+void tws_summarize(struct net *net, struct tws_summary *out)
+{
+	struct tws_net *tn = tws_pernet(net);
+	const struct tws_rank *r;
+	struct tws_dest *d;
+	unsigned long flags;
+	int cpu, port;
+
+	memset(out, 0, sizeof(*out));
+	for_each_possible_cpu(cpu) {
+		const struct tws_counters *c = per_cpu_ptr(tn->pc, cpu);
+
+		out->sum.entered += READ_ONCE(c->entered);
+		out->sum.ended += READ_ONCE(c->ended);
+		out->sum.untracked += READ_ONCE(c->untracked);
+		out->sum.overflow += READ_ONCE(c->overflow);
+	}
+	inet_get_local_port_range(net, &out->port_low, &out->port_high);
+	for (port = out->port_low; port <= out->port_high; port++)
+		out->ports_reserved += inet_is_local_reserved_port(net, port);
+	out->reuse = tws_sysctl_tw_reuse(net);
+	out->timestamps = tws_sysctl_timestamps(net);
+	out->max_tw_buckets = tws_max_tw_buckets(net);
+	out->reuse_delay_ms = tws_reuse_delay_ms(net);
+
+	spin_lock_irqsave(&tn->lock, flags);
+	out->fw2 = tn->agg.fw2;
+	out->eligible = tws_eligible(&tn->agg, NULL, tn, net);
+	list_for_each_entry(r, &tn->ranks, node) {
+		list_for_each_entry(d, &r->dests, rnode) {
+			struct tws_top *t;
+
+			if (out->ntop == ARRAY_SIZE(out->top))
+				goto done;
+			t = &out->top[out->ntop];
+			t->dkey = d->key;
+			t->count = d->agg.count;
+			t->eligible = tws_eligible(&d->agg, d, tn, net);
+			t->in_range = tws_count_in_range(d, out->port_low,
+							 out->port_high);
+			out->ntop++;
+		}
+	}
+done:
+	spin_unlock_irqrestore(&tn->lock, flags);
+}
+
+/* --- set-up ----------------------------------------------------------- */
+
+int tws_net_init(struct tws_net *tn)
+{
+	spin_lock_init(&tn->lock);
+	INIT_LIST_HEAD(&tn->ranks);
+	INIT_LIST_HEAD(&tn->spare);
+	tn->pc = alloc_percpu(struct tws_counters);
+	return tn->pc ? 0 : -ENOMEM;
+}
+
+/*
+ * The namespace is exiting: drop its entries.  TCP purges its
+ * minisockets only after this runs; tws_end() then finds nothing and,
+ * seeing tn->dead, counts nothing.
+ */
+void tws_net_exit(struct net *net, struct tws_net *tn)
+{
+	struct tws_rank *r, *tmp;
+	struct tws_entry *e;
+	const void *key;
+
+	spin_lock_irq(&tn->lock);
+	tn->dead = true;
+	spin_unlock_irq(&tn->lock);
+
+	for (;;) {
+		key = NULL;
+		spin_lock_irq(&tn->lock);
+		r = list_first_entry_or_null(&tn->ranks, struct tws_rank,
+					     node);
+		if (r) {
+			struct tws_dest *d = list_first_entry(&r->dests,
+						struct tws_dest, rnode);
+
+			key = list_first_entry(&d->entries, struct tws_entry,
+					       dnode)->key;
+		}
+		spin_unlock_irq(&tn->lock);
+		if (!key)
+			break;
+		e = tws_take(key, net, NULL);
+		if (e)
+			tws_free_entry(e);
+	}
+	list_for_each_entry_safe(r, tmp, &tn->spare, node)
+		kfree(r);
+	free_percpu(tn->pc);
+}
+
+int tws_table_init(unsigned int max_entries)
+{
+	size_t n;
+	int i;
+
+	BUILD_BUG_ON(sizeof(struct tws_dkey) % sizeof(u32));
+	BUILD_BUG_ON(!is_power_of_2(TWS_NLOCKS));
+
+	/* About two entries a chain when full. */
+	tws_hash_bits = clamp(ilog2(max_entries | 1), 8, 24);
+	n = (size_t)1 << tws_hash_bits;
+	tws_ehash = kvcalloc(n, sizeof(*tws_ehash), GFP_KERNEL);
+	tws_dhash = kvcalloc(n, sizeof(*tws_dhash), GFP_KERNEL);
+	tws_entry_cache = KMEM_CACHE(tws_entry, 0);
+	if (!tws_ehash || !tws_dhash || !tws_entry_cache) {
+		tws_table_exit();
+		return -ENOMEM;
+	}
+	for (i = 0; i < TWS_NLOCKS; i++) {
+		spin_lock_init(&tws_elocks[i]);
+		spin_lock_init(&tws_dlocks[i]);
+	}
+	return 0;
+}
+
+void tws_table_exit(void)
+{
+	kmem_cache_destroy(tws_entry_cache);
+	kvfree(tws_dhash);
+	kvfree(tws_ehash);
+	tws_entry_cache = NULL;
+	tws_ehash = NULL;
+	tws_dhash = NULL;
+}

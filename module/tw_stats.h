@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the parts of tw_stats share.  Data flows one way:
+ *
+ *   probes.c, walk.c  ->  table.c  ->  proc.c
+ *
+ * The probes and the load-time walk only decode a minisocket into a
+ * struct tws_snap and hand it to the table; the table owns every lock;
+ * /proc readers copy out of the table and format without locks held.
+ */
+#ifndef _TWS_TW_STATS_H
+#define _TWS_TW_STATS_H
+
+#include <linux/in6.h>
+#include <linux/percpu.h>
+#include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <net/inet_timewait_sock.h>
+
+/* A destination: what connect() picks local ports for. */
+struct tws_dkey {
+	struct in6_addr saddr;		/* IPv4 as ::ffff:a.b.c.d */
+	struct in6_addr daddr;
+	__be16 dport;
+	u16 family;			/* tw_family: AF_INET or AF_INET6 */
+};
+
+/* What a minisocket looks like to us, read while it is safe to read. */
+struct tws_snap {
+	struct net *net;
+	const void *key;		/* identity only, never dereferenced */
+	struct tws_dkey dkey;
+	unsigned long expires;		/* jiffies */
+	unsigned long born;		/* jiffies */
+	int ts_stamp;			/* tw_ts_recent_stamp, seconds */
+	u32 entry_ms;			/* tw_entry_stamp (6.14+), else 0 */
+	u16 lport;
+	u8 substate;			/* TCP_TIME_WAIT or TCP_FIN_WAIT2 */
+	u8 loopback;			/* what tcp_tw_reuse=2 accepts */
+};
+
+/*
+ * Counts that reuse eligibility is derived from.  Before 6.14 a
+ * minisocket whose peer sent timestamps becomes reusable in the second
+ * after its last timestamp; those stamped in the latest second seen are
+ * kept apart so that the answer at read time is exact without a walk.
+ */
+struct tws_agg {
+	unsigned int count;		/* minisockets */
+	unsigned int fw2;		/* of which FIN_WAIT2 */
+	unsigned int cand[2];		/* reusable but for age, [loopback] */
+	unsigned int young[2];		/* of cand, stamped in young_sec */
+	int young_sec;
+};
+
+struct tws_counters {
+	u64 entered;
+	u64 ended;
+	u64 untracked;
+	u64 overflow;
+};
+
+/* Per network namespace, from net_generic(). */
+struct tws_net {
+	spinlock_t lock;		/* dests, ranks, agg */
+	bool dead;			/* namespace exiting: track nothing */
+	struct rhashtable dests;
+	struct list_head ranks;		/* struct tws_rank, highest first */
+	struct list_head spare;		/* unused struct tws_rank */
+	struct tws_agg agg;
+	struct tws_counters __percpu *pc;
+};
+
+/* Scope of one reader. */
+enum tws_scope {
+	TWS_SCOPE_OWN,			/* the reader's namespace */
+	TWS_SCOPE_ALL,			/* every namespace */
+};
+
+/* One row of /proc/tw_sockets, copied out under the bucket lock. */
+struct tws_row {
+	struct tws_dkey dkey;
+	unsigned int netns;		/* inode number of the namespace */
+	unsigned long expires;
+	unsigned long born;
+	u16 lport;
+	u8 substate;
+	u8 eligible;
+};
+
+/* One destination line of /proc/tw_stats. */
+struct tws_top {
+	struct tws_dkey dkey;
+	unsigned int count;
+	unsigned int eligible;
+	unsigned int in_range;
+};
+
+/* A namespace's numbers for /proc/tw_stats. */
+struct tws_summary {
+	struct tws_counters sum;
+	unsigned int fw2;
+	unsigned int eligible;
+	int port_low, port_high;
+	unsigned int ports_reserved;
+	int reuse, timestamps, max_tw_buckets;
+	unsigned int reuse_delay_ms;
+	unsigned int ntop;
+	struct tws_top top[10];
+};
+
+extern unsigned int tws_max_entries;
+extern bool tws_loading;
+
+/* main.c */
+struct tws_net *tws_pernet(const struct net *net);
+
+/* table.c */
+int tws_table_init(unsigned int max_entries);
+void tws_table_exit(void);
+int tws_net_init(struct tws_net *tn);
+void tws_net_exit(struct net *net, struct tws_net *tn);
+void tws_snap_tw(struct tws_snap *s, const struct inet_timewait_sock *tw);
+int tws_insert(const struct tws_snap *s, bool dedup);
+void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires);
+void tws_end(const struct inet_timewait_sock *tw);
+bool tws_drop_ghost(const struct inet_timewait_sock *tw);
+void tws_count_overflow(struct net *net);
+unsigned int tws_rows(unsigned int bucket, unsigned int skip,
+		      const struct net *only, struct tws_row *rows,
+		      unsigned int max);
+unsigned int tws_buckets(void);
+void tws_summarize(struct net *net, struct tws_summary *out);
+
+/* walk.c */
+int tws_walk_existing(void);
+
+/* probes.c */
+int tws_probes_register(void);
+void tws_probes_unregister(void);
+
+/* proc.c */
+int tws_proc_init(void);
+void tws_proc_exit(void);
+
+#endif /* _TWS_TW_STATS_H */
