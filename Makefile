@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+# tw_stats: the wrapper around kbuild (see Kbuild) and the project's tasks.
+#
+#   make                 module and tools for the running kernel
+#   make KDIR=DIR        ... for the kernel tree or headers in DIR
+#   make install         modules_install + depmod (as root)
+#   make demo            build, boot a VM, make TIME_WAIT traffic, show it
+#   make check           build, boot a VM, run selftests/ against Debian 6.1
+#   make style           checkpatch.pl --no-tree on module/ and tools/
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+CACHE := $(CURDIR)/.cache
+
+all: modules tools
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $(KVER)
+
+tools:
+	@if [ -f tools/twstat/Makefile ]; then $(MAKE) -C tools/twstat; fi
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
+		find module -name '*.o' -o -name '*.ko' -o -name '*.mod*' | \
+		xargs rm -f
+	rm -f selftests/tw_gen
+	@if [ -f tools/twstat/Makefile ]; then $(MAKE) -C tools/twstat clean; fi
+
+# The VM tests and the demo build for the kernel the VM boots, whatever
+# the host runs: selftests/vm/run.sh picks it and installs what it needs.
+check:
+	selftests/vm/run.sh check
+
+demo:
+	selftests/vm/run.sh demo
+
+# kselftest's lib.mk and runner.sh, and checkpatch.pl, come from Debian's
+# linux-source-6.1; they are extracted here, never committed.
+kselftest-framework:
+	selftests/vm/framework.sh $(CACHE)
+
+style: kselftest-framework
+	$(CACHE)/linux/scripts/checkpatch.pl --no-tree --quiet \
+		--ignore SPDX_LICENSE_TAG -f module/*.c module/*.h
+
+.PHONY: all modules install tools clean check demo kselftest-framework style

@@ -1,0 +1,187 @@
+# SPDX-License-Identifier: GPL-2.0
+# lib.sh - what every tw_stats selftest shares: KTAP output, waits with a
+# deadline, throw-away network namespaces, loading the module, and the
+# kernel's own views (sockstat, ss, nstat) that our numbers must equal.
+#
+# Each test works in namespaces of its own, because TIME_WAIT outlives a
+# test by 60 s and sockstat counts per namespace: a fresh namespace starts
+# at zero whatever ran before.
+
+ksft_skip=4
+TMPDIR=${TMPDIR:-/tmp}
+TWS_SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TW_GEN=${TW_GEN:-$TWS_SELF/tw_gen}
+if [ -z "${TWS_KO:-}" ]; then
+	for TWS_KO in "$TWS_SELF/../module/tw_stats.ko" /tws/tw_stats.ko; do
+		[ -f "$TWS_KO" ] && break
+	done
+fi
+
+tws_n=0
+tws_failed=0
+tws_namespaces=()
+tws_pids=()
+
+echo "TAP version 13"
+
+ok() {
+	tws_n=$((tws_n + 1))
+	echo "ok $tws_n $*"
+}
+
+not_ok() {
+	tws_n=$((tws_n + 1))
+	tws_failed=$((tws_failed + 1))
+	echo "not ok $tws_n $*"
+}
+
+skip() {
+	tws_n=$((tws_n + 1))
+	echo "ok $tws_n $* # SKIP"
+}
+
+# check DESC CMD...: one test point from a command's status.
+check() {
+	local desc=$1
+
+	shift
+	if "$@"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+	fi
+}
+
+# check_eq DESC WANT GOT
+check_eq() {
+	if [ "$2" == "$3" ]; then
+		ok "$1"
+	else
+		echo "# $1: want '$2', got '$3'"
+		not_ok "$1"
+	fi
+}
+
+# wait_until SECONDS CMD...: poll CMD until it succeeds; fail at the deadline.
+wait_until() {
+	local end=$((SECONDS + $1))
+
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
+}
+
+die() {
+	echo "# $*"
+	echo "Bail out! $*"
+	exit 1
+}
+
+tws_cleanup() {
+	local ns pid
+
+	for pid in "${tws_pids[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	for ns in "${tws_namespaces[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	unload_module
+}
+
+# finish: the dmesg check, the plan and the exit status.
+finish() {
+	local new
+
+	tws_cleanup
+	trap - EXIT
+	module_loaded && not_ok "module unloads"
+	new=$(dmesg | tail -n +$((tws_dmesg_mark + 1)) |
+	      grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t|list_(add|del) corruption|tw_stats: .*missed')
+	if [ -n "$new" ]; then
+		echo "$new" | sed 's/^/# dmesg: /'
+		not_ok "dmesg has no new WARN/BUG/Oops"
+	else
+		ok "dmesg has no new WARN/BUG/Oops"
+	fi
+	echo "1..$tws_n"
+	[ $tws_failed -eq 0 ]
+	exit $?
+}
+
+# new_ns VAR: a namespace with lo up, removed when the test ends.
+new_ns() {
+	local name="tws-$RANDOM$RANDOM"
+
+	ip netns add "$name" || die "ip netns add $name"
+	ip -n "$name" link set lo up
+	ip netns exec "$name" sysctl -qw net.ipv4.tcp_max_tw_buckets=262144
+	tws_namespaces+=("$name")
+	printf -v "$1" '%s' "$name"
+}
+
+in_ns() {
+	local ns=$1
+
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+module_loaded() {
+	[ -d /sys/module/tw_stats ]
+}
+
+load_module() {
+	module_loaded && return 0
+	insmod "$TWS_KO" "$@" || return 1
+	wait_until 5 test -e /proc/tw_stats
+}
+
+unload_module() {
+	module_loaded || return 0
+	rmmod tw_stats || return 1
+	wait_until 5 eval '! module_loaded'
+}
+
+# field NS NAME: a "name value" line of /proc/tw_stats as NS sees it.
+field() {
+	in_ns "$1" awk -v k="$2" '$1 == k { print $2; exit }' /proc/tw_stats
+}
+
+sockstat_tw() {
+	in_ns "$1" awk '$1 == "TCP:" {
+		for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' \
+		/proc/net/sockstat
+}
+
+# nstat_get NS COUNTER: an absolute TcpExt counter of NS.
+nstat_get() {
+	in_ns "$1" nstat -asz "$2" | awk -v k="$2" '$1 == k { print $2 }'
+}
+
+# rows NS [STATE]: "local remote" of our rows, sorted.
+rows() {
+	in_ns "$1" awk -v s="${2:-}" 'NR > 1 && (s == "" || $3 == s) {
+		print $1, $2 }' /proc/tw_sockets | sort
+}
+
+# ss_rows NS STATE: the same pairs as ss lists them (state time-wait or
+# fin-wait-2).
+ss_rows() {
+	in_ns "$1" ss -Htan state "$2" | awk '{ print $(NF - 1), $NF }' | sort
+}
+
+# counts_settled NS N: tw_count, sockstat and the kernel agree on N.
+counts_settled() {
+	[ "$(sockstat_tw "$1")" == "$2" ] && [ "$(field "$1" tw_count)" == "$2" ]
+}
+
+tws_dmesg_mark=$(dmesg | wc -l)
+trap tws_cleanup EXIT
+
+[ "$(id -u)" == 0 ] || { echo "# needs root"; exit $ksft_skip; }
+[ -f "$TWS_KO" ] || { echo "# no tw_stats.ko (build it first)"; exit $ksft_skip; }
+[ -x "$TW_GEN" ] || { echo "# no tw_gen (make -C selftests)"; exit $ksft_skip; }

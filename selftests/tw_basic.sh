@@ -1,0 +1,78 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Every TIME_WAIT the kernel has, we have: client and server side, IPv4,
+# IPv6 and v4-mapped, FIN_WAIT2 minisockets and their move to TIME_WAIT,
+# and those that existed before the module was loaded.  Checked against
+# /proc/net/sockstat and ss.
+
+source "$(dirname "$0")/lib.sh"
+
+new_ns ns
+load_module || die "insmod failed"
+check_eq "loads with nothing to report" 0 "$(field "$ns" tw_count)"
+
+in_ns "$ns" "$TW_GEN" pairs -n 200 -p 5000 || die "tw_gen"
+check "200 client TIME_WAITs: tw_count equals sockstat" \
+	wait_until 5 counts_settled "$ns" 200
+check_eq "rows equal ss time-wait" "$(ss_rows "$ns" time-wait)" \
+	"$(rows "$ns" TIME_WAIT)"
+check_eq "entered counted them" 200 "$(field "$ns" entered)"
+
+in_ns "$ns" "$TW_GEN" pairs -n 30 -p 5001 -c server || die "tw_gen"
+check "30 server-side TIME_WAITs" wait_until 5 counts_settled "$ns" 230
+check_eq "server rows have the listening port as local" 30 \
+	"$(rows "$ns" TIME_WAIT | grep -c '^127.0.0.1:5001 ')"
+
+in_ns "$ns" "$TW_GEN" pairs -n 20 -a ::1 -p 5002 || die "tw_gen"
+check "20 IPv6 TIME_WAITs" wait_until 5 counts_settled "$ns" 250
+check_eq "IPv6 rows written as ss does" 20 \
+	"$(rows "$ns" TIME_WAIT | grep -c ' \[::1\]:5002$')"
+
+in_ns "$ns" "$TW_GEN" pairs -n 10 --v4mapped -p 5003 || die "tw_gen"
+check "10 v4-mapped TIME_WAITs" wait_until 5 counts_settled "$ns" 260
+check_eq "v4-mapped rows written as ss does" 10 \
+	"$(rows "$ns" TIME_WAIT | grep -c ' \[::ffff:127.0.0.1\]:5003$')"
+check_eq "all rows equal ss time-wait" "$(ss_rows "$ns" time-wait)" \
+	"$(rows "$ns" TIME_WAIT)"
+
+# Fields of a row: the timer runs from 60 s down, the age up.
+check "age_ms and expires_ms are within TCP_TIMEWAIT_LEN" \
+	in_ns "$ns" awk 'NR > 1 && !($4 >= 0 && $4 < 60000 && $5 > 0 &&
+		$5 <= 60000 && $4 + $5 <= 61000 && ($6 == "yes" || $6 == "no"))
+		{ bad = 1 } END { exit bad }' /proc/tw_sockets
+
+# Orphaned FIN_WAIT2 minisockets, then the peer's FIN moves them on.
+fifo=$(mktemp -u)
+mkfifo "$fifo"
+in_ns "$ns" "$TW_GEN" pairs -v -n 15 -p 5004 --fin-wait2 0 \
+	<"$fifo" >"$fifo.out" &
+tws_pids+=($!)
+exec 7>"$fifo"
+check "15 FIN_WAIT2 minisockets made" wait_until 10 grep -q made "$fifo.out"
+check_eq "tw_fin_wait2 counts them" 15 "$(field "$ns" tw_fin_wait2)"
+check_eq "FIN_WAIT2 rows equal ss fin-wait-2" \
+	"$(ss_rows "$ns" fin-wait-2)" "$(rows "$ns" FIN_WAIT2)"
+check_eq "tw_count includes them, as sockstat does" \
+	"$(sockstat_tw "$ns")" "$(field "$ns" tw_count)"
+exec 7>&-
+check "their peer's FIN moves them to TIME_WAIT" \
+	wait_until 10 eval '[ "$(field "$ns" tw_fin_wait2)" == 0 ]'
+check_eq "rows follow the move" "$(ss_rows "$ns" time-wait)" \
+	"$(rows "$ns" TIME_WAIT)"
+check_eq "a re-armed minisocket counts once" 275 "$(field "$ns" tw_count)"
+rm -f "$fifo" "$fifo.out"
+
+# Loaded after the sockets exist: the walk finds them all.
+new_ns late
+in_ns "$late" "$TW_GEN" pairs -n 40 -p 6000 || die "tw_gen"
+in_ns "$late" "$TW_GEN" pairs -n 5 -a ::1 -p 6001 -c server || die "tw_gen"
+unload_module || die "rmmod failed"
+load_module || die "insmod failed"
+check "a module loaded later reports the 45 that exist" \
+	wait_until 5 counts_settled "$late" 45
+check_eq "entered counts those found at load" 45 "$(field "$late" entered)"
+check_eq "their rows equal ss" "$(ss_rows "$late" time-wait)" \
+	"$(rows "$late" TIME_WAIT)"
+check "and the first namespace's too" counts_settled "$ns" 275
+
+finish

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Load and unload while connections churn on every CPU, namespaces come
+# and go, and the files are read: no crash, no warning, and once the
+# churn stops the counts are exact again.
+
+source "$(dirname "$0")/lib.sh"
+
+ROUNDS=${TWS_CHURN_ROUNDS:-5}
+stop="$TMPDIR/tws-churn-stop.$$"
+
+churn() {	# churn NS PORT
+	local port=$2
+
+	until [ -e "$stop" ]; do
+		in_ns "$1" "$TW_GEN" pairs -n 100 -p "$port" 2>/dev/null
+		port=$(((port - 5000 + 2) % 2000 + 5000))
+	done
+}
+
+readers() {
+	until [ -e "$stop" ]; do
+		cat /proc/tw_stats /proc/tw_sockets >/dev/null 2>&1
+	done
+}
+
+netns_churn() {
+	local n
+
+	until [ -e "$stop" ]; do
+		n="tws-die-$RANDOM"
+		ip netns add "$n" && ip -n "$n" link set lo up &&
+			ip netns exec "$n" "$TW_GEN" pairs -n 20 2>/dev/null
+		ip netns del "$n"
+	done
+}
+
+new_ns ns
+rm -f "$stop"
+churn "$ns" 5000 &
+tws_pids+=($!)
+churn "$ns" 5001 &
+tws_pids+=($!)
+readers &
+tws_pids+=($!)
+netns_churn &
+tws_pids+=($!)
+
+loads=0
+for i in $(seq "$ROUNDS"); do
+	wait_until 10 eval '[ "$(sockstat_tw "$ns")" -gt $((i * 150)) ]'
+	load_module && loads=$((loads + 1))
+	wait_until 10 eval '[ "$(sockstat_tw "$ns")" -gt $((i * 150 + 100)) ]'
+	unload_module
+done
+check_eq "loaded and unloaded $ROUNDS times under churn" "$ROUNDS" "$loads"
+load_module || die "insmod failed"
+wait_until 10 eval '[ "$(field "$ns" entered)" -gt 300 ]'
+touch "$stop"
+for pid in "${tws_pids[@]}"; do
+	wait "$pid"
+done
+tws_pids=()
+rm -f "$stop"
+check "after the churn, tw_count equals sockstat" wait_until 5 eval \
+	'[ "$(field "$ns" tw_count)" == "$(sockstat_tw "$ns")" ]'
+check_eq "rows equal ss" "$(ss_rows "$ns" time-wait)" \
+	"$(rows "$ns" TIME_WAIT)"
+check_eq "nothing untracked" 0 "$(field "$ns" untracked)"
+
+finish

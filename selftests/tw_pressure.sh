@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Port pressure: with ip_local_port_range narrowed to 10 ports and 10
+# TIME_WAITs to one destination, that destination is at 100% and the
+# kernel's next connect() there fails with EADDRNOTAVAIL.
+
+source "$(dirname "$0")/lib.sh"
+
+# top NS REMOTE COLUMN: a column of the destination table.
+top() {
+	in_ns "$1" awk -v r="$2" -v c="$3" '
+		/^local / { t = 1; next } t && $2 == r { print $c }' /proc/tw_stats
+}
+
+new_ns ns
+in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="40000 40009"
+in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=0
+load_module || die "insmod failed"
+in_ns "$ns" "$TW_GEN" listen -p 7000 >"$TMPDIR/tws-listen.$$" &
+tws_pids+=($!)
+wait_until 5 grep -q listening "$TMPDIR/tws-listen.$$" || die "listener"
+
+in_ns "$ns" "$TW_GEN" pairs --no-listen -n 10 -p 7000 || die "tw_gen"
+check "10 TIME_WAITs to one destination" wait_until 5 counts_settled "$ns" 10
+check_eq "port range shown" "40000 40009" \
+	"$(field "$ns" port_low) $(field "$ns" port_high)"
+check_eq "its row counts 10" 10 "$(top "$ns" 127.0.0.1:7000 3)"
+check_eq "10 usable ports" 10 "$(top "$ns" 127.0.0.1:7000 5)"
+check_eq "pressure 100%" "100.0%" "$(top "$ns" 127.0.0.1:7000 6)"
+check_eq "the kernel agrees: connect() fails" EADDRNOTAVAIL \
+	"$(in_ns "$ns" "$TW_GEN" connect -a 127.0.0.1 -p 7000)"
+
+# Reserved ports leave the usable count.
+new_ns rs
+in_ns "$rs" sysctl -qw net.ipv4.ip_local_port_range="41000 41009"
+in_ns "$rs" sysctl -qw net.ipv4.ip_local_reserved_ports="41003,41007"
+in_ns "$rs" sysctl -qw net.ipv4.tcp_tw_reuse=0
+in_ns "$rs" "$TW_GEN" listen -p 7001 >"$TMPDIR/tws-listen2.$$" &
+tws_pids+=($!)
+wait_until 5 grep -q listening "$TMPDIR/tws-listen2.$$" || die "listener"
+in_ns "$rs" "$TW_GEN" pairs --no-listen -n 4 -p 7001 || die "tw_gen"
+check_eq "reserved ports counted" 2 "$(field "$rs" ports_reserved)"
+check_eq "usable is range minus reserved" 8 "$(top "$rs" 127.0.0.1:7001 5)"
+check_eq "pressure 4 of 8" "50.0%" "$(top "$rs" 127.0.0.1:7001 6)"
+in_ns "$rs" "$TW_GEN" pairs --no-listen -n 4 -p 7001 || die "tw_gen"
+check_eq "pressure 8 of 8" "100.0%" "$(top "$rs" 127.0.0.1:7001 6)"
+check_eq "and connect() fails there too" EADDRNOTAVAIL \
+	"$(in_ns "$rs" "$TW_GEN" connect -a 127.0.0.1 -p 7001)"
+
+# A changed range is taken into account at the next read.
+in_ns "$rs" sysctl -qw net.ipv4.ip_local_port_range="41000 41019"
+check_eq "widened range: 8 of 18" "44.4%" "$(top "$rs" 127.0.0.1:7001 6)"
+
+rm -f "$TMPDIR/tws-listen.$$" "$TMPDIR/tws-listen2.$$"
+finish

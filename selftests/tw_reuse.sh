@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# reuse_eligible follows tcp_twsk_unique(): tcp_tw_reuse 0 never, 1
+# always, 2 loopback only; the peer must have sent timestamps; the age
+# rule of the running kernel.  Where we say a port can be taken over,
+# the kernel's connect() takes it, and TcpExtTWRecycled shows it.
+
+source "$(dirname "$0")/lib.sh"
+
+eligible_is() {
+	[ "$(field "$1" reuse_eligible)" == "$2" ]
+}
+
+listen() {
+	local ns=$1 port=$2 out="$TMPDIR/tws-l.$$.$2"
+
+	in_ns "$ns" "$TW_GEN" listen -a "${3:-127.0.0.1}" -p "$port" >"$out" &
+	tws_pids+=($!)
+	wait_until 5 grep -q listening "$out" || die "listener on $port"
+	rm -f "$out"
+}
+
+load_module || die "insmod failed"
+
+new_ns ns
+in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="42000 42004"
+in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=0
+listen "$ns" 7000
+in_ns "$ns" "$TW_GEN" pairs --no-listen -n 5 -p 7000 || die "tw_gen"
+wait_until 5 counts_settled "$ns" 5 || die "5 TIME_WAITs"
+check_eq "tcp_tw_reuse=0: none eligible" 0 "$(field "$ns" reuse_eligible)"
+check_eq "tcp_tw_reuse=0: no row says yes" 0 \
+	"$(in_ns "$ns" awk 'NR > 1 && $6 == "yes"' /proc/tw_sockets | wc -l)"
+check_eq "and connect() fails" EADDRNOTAVAIL \
+	"$(in_ns "$ns" "$TW_GEN" connect -a 127.0.0.1 -p 7000)"
+
+in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
+check "tcp_tw_reuse=1 with timestamps: all 5 eligible after the delay" \
+	wait_until 5 eligible_is "$ns" 5
+check_eq "every row says yes" 5 \
+	"$(in_ns "$ns" awk 'NR > 1 && $6 == "yes"' /proc/tw_sockets | wc -l)"
+recycled=$(nstat_get "$ns" TcpExtTWRecycled)
+ended=$(field "$ns" ended)
+check_eq "connect() takes one over" ok \
+	"$(in_ns "$ns" "$TW_GEN" connect -a 127.0.0.1 -p 7000)"
+check_eq "TcpExtTWRecycled grew by one" $((recycled + 1)) \
+	"$(nstat_get "$ns" TcpExtTWRecycled)"
+check "the reused entry left the table" \
+	wait_until 5 eval '[ "$(field "$ns" ended)" == $((ended + 1)) ]'
+check "rows still equal ss" wait_until 5 eval \
+	'[ "$(ss_rows "$ns" time-wait)" == "$(rows "$ns" TIME_WAIT)" ]'
+
+# No timestamps from the peer: never eligible.
+new_ns nts
+in_ns "$nts" sysctl -qw net.ipv4.tcp_timestamps=0
+in_ns "$nts" sysctl -qw net.ipv4.tcp_tw_reuse=1
+in_ns "$nts" sysctl -qw net.ipv4.ip_local_port_range="42000 42002"
+listen "$nts" 7000
+in_ns "$nts" "$TW_GEN" pairs --no-listen -n 3 -p 7000 || die "tw_gen"
+wait_until 5 counts_settled "$nts" 3 || die "3 TIME_WAITs"
+# Past the age rule's window, so that only the timestamps say no.
+wait_until 3 eval "[ \$SECONDS -ge $((SECONDS + 2)) ]"
+check_eq "timestamps off: none eligible" 0 "$(field "$nts" reuse_eligible)"
+check_eq "and the kernel agrees: connect() fails" EADDRNOTAVAIL \
+	"$(in_ns "$nts" "$TW_GEN" connect -a 127.0.0.1 -p 7000)"
+
+# tcp_tw_reuse=2: loopback only.
+new_ns lo2
+in_ns "$lo2" sysctl -qw net.ipv4.tcp_tw_reuse=2
+in_ns "$lo2" ip link add tws0 type dummy || die "no dummy interface"
+in_ns "$lo2" ip addr add 192.0.2.1/24 dev tws0
+in_ns "$lo2" ip link set tws0 up
+in_ns "$lo2" "$TW_GEN" pairs -n 4 -a 192.0.2.1 -p 7000 || die "tw_gen"
+in_ns "$lo2" "$TW_GEN" pairs -n 3 -a 127.0.0.1 -p 7001 || die "tw_gen"
+check "tcp_tw_reuse=2: only the 3 loopback ones eligible" \
+	wait_until 5 eligible_is "$lo2" 3
+check_eq "non-loopback rows stay no" 4 \
+	"$(in_ns "$lo2" awk 'NR > 1 && $2 ~ /^192/ && $6 == "no"' \
+		/proc/tw_sockets | wc -l)"
+in_ns "$lo2" sysctl -qw net.ipv4.tcp_tw_reuse=1
+check_eq "tcp_tw_reuse=1 there: all 7" 7 "$(field "$lo2" reuse_eligible)"
+
+finish
