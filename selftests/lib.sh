@@ -83,9 +83,13 @@ tws_cleanup() {
 	local ns pid
 
 	for pid in "${tws_pids[@]}"; do
-		kill "$pid" 2>/dev/null
+		pkill -TERM -P "$pid" 2>/dev/null
+		kill -TERM "$pid" 2>/dev/null
 	done
-	wait 2>/dev/null
+	for pid in "${tws_pids[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	tws_pids=()
 	for ns in "${tws_namespaces[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -128,6 +132,16 @@ in_ns() {
 
 	shift
 	ip netns exec "$ns" "$@"
+}
+
+# bg_ns NS CMD...: CMD in the background in NS, stopped when the test ends.
+# ip execs CMD, so the pid is CMD's own and a signal reaches it.
+bg_ns() {
+	local ns=$1
+
+	shift
+	ip netns exec "$ns" "$@" &
+	tws_pids+=($!)
 }
 
 module_loaded() {

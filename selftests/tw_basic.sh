@@ -37,16 +37,17 @@ check_eq "all rows equal ss time-wait" "$(ss_rows "$ns" time-wait)" \
 
 # Fields of a row: the timer runs from 60 s down, the age up.
 check "age_ms and expires_ms are within TCP_TIMEWAIT_LEN" \
-	in_ns "$ns" awk 'NR > 1 && !($4 >= 0 && $4 < 60000 && $5 > 0 &&
-		$5 <= 60000 && $4 + $5 <= 61000 && ($6 == "yes" || $6 == "no"))
-		{ bad = 1 } END { exit bad }' /proc/tw_sockets
+	in_ns "$ns" awk 'NR > 1 {
+		ok = $4 >= 0 && $4 < 60000 && $5 > 0 && $5 <= 60000
+		ok = ok && $4 + $5 <= 61000 && ($6 == "yes" || $6 == "no")
+		if (!ok) bad = 1
+	} END { exit bad + 0 }' /proc/tw_sockets
 
 # Orphaned FIN_WAIT2 minisockets, then the peer's FIN moves them on.
 fifo=$(mktemp -u)
 mkfifo "$fifo"
-in_ns "$ns" "$TW_GEN" pairs -v -n 15 -p 5004 --fin-wait2 0 \
-	<"$fifo" >"$fifo.out" &
-tws_pids+=($!)
+bg_ns "$ns" "$TW_GEN" pairs -v -n 15 -p 5004 --fin-wait2 0 \
+	<"$fifo" >"$fifo.out"
 exec 7>"$fifo"
 check "15 FIN_WAIT2 minisockets made" wait_until 10 grep -q made "$fifo.out"
 check_eq "tw_fin_wait2 counts them" 15 "$(field "$ns" tw_fin_wait2)"

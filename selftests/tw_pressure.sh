@@ -16,8 +16,7 @@ new_ns ns
 in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="40000 40009"
 in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=0
 load_module || die "insmod failed"
-in_ns "$ns" "$TW_GEN" listen -p 7000 >"$TMPDIR/tws-listen.$$" &
-tws_pids+=($!)
+bg_ns "$ns" "$TW_GEN" listen -p 7000 >"$TMPDIR/tws-listen.$$"
 wait_until 5 grep -q listening "$TMPDIR/tws-listen.$$" || die "listener"
 
 in_ns "$ns" "$TW_GEN" pairs --no-listen -n 10 -p 7000 || die "tw_gen"
@@ -35,8 +34,7 @@ new_ns rs
 in_ns "$rs" sysctl -qw net.ipv4.ip_local_port_range="41000 41009"
 in_ns "$rs" sysctl -qw net.ipv4.ip_local_reserved_ports="41003,41007"
 in_ns "$rs" sysctl -qw net.ipv4.tcp_tw_reuse=0
-in_ns "$rs" "$TW_GEN" listen -p 7001 >"$TMPDIR/tws-listen2.$$" &
-tws_pids+=($!)
+bg_ns "$rs" "$TW_GEN" listen -p 7001 >"$TMPDIR/tws-listen2.$$"
 wait_until 5 grep -q listening "$TMPDIR/tws-listen2.$$" || die "listener"
 in_ns "$rs" "$TW_GEN" pairs --no-listen -n 4 -p 7001 || die "tw_gen"
 check_eq "reserved ports counted" 2 "$(field "$rs" ports_reserved)"

@@ -14,8 +14,7 @@ eligible_is() {
 listen() {
 	local ns=$1 port=$2 out="$TMPDIR/tws-l.$$.$2"
 
-	in_ns "$ns" "$TW_GEN" listen -a "${3:-127.0.0.1}" -p "$port" >"$out" &
-	tws_pids+=($!)
+	bg_ns "$ns" "$TW_GEN" listen -a "${3:-127.0.0.1}" -p "$port" >"$out"
 	wait_until 5 grep -q listening "$out" || die "listener on $port"
 	rm -f "$out"
 }
