@@ -70,7 +70,7 @@ static void tws_show_net(struct seq_file *m, struct net *net,
 	char local[64], remote[64];
 
 	tws_summarize(net, s);
-	usable = s->port_high - s->port_low + 1 - s->ports_reserved;
+	usable = s->ports_usable;
 
 	seq_printf(m, "%-22s %llu\n", "tw_count", s->sum.entered - s->sum.ended);
 	seq_printf(m, "%-22s %u\n", "tw_fin_wait2", s->fw2);

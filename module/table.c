@@ -649,7 +649,7 @@ void tws_summarize(struct net *net, struct tws_summary *out)
 	const struct tws_rank *r;
 	struct tws_dest *d;
 	unsigned long flags;
-	int cpu, port;
+	int cpu, port, last;
 
 	memset(out, 0, sizeof(*out));
 	for_each_possible_cpu(cpu) {
@@ -661,8 +661,17 @@ void tws_summarize(struct net *net, struct tws_summary *out)
 		out->sum.overflow += READ_ONCE(c->overflow);
 	}
 	inet_get_local_port_range(net, &out->port_low, &out->port_high);
-	for (port = out->port_low; port <= out->port_high; port++)
+	/*
+	 * connect() searches an even number of ports (__inet_hash_connect()
+	 * rounds the count down): an odd-sized range never hands out its
+	 * last port.
+	 */
+	last = out->port_high;
+	if (last > out->port_low && !((last - out->port_low) & 1))
+		last--;
+	for (port = out->port_low; port <= last; port++)
 		out->ports_reserved += inet_is_local_reserved_port(net, port);
+	out->ports_usable = last - out->port_low + 1 - out->ports_reserved;
 	out->reuse = tws_sysctl_tw_reuse(net);
 	out->timestamps = tws_sysctl_timestamps(net);
 	out->max_tw_buckets = tws_max_tw_buckets(net);
@@ -682,7 +691,7 @@ void tws_summarize(struct net *net, struct tws_summary *out)
 			t->count = d->agg.count;
 			t->eligible = tws_eligible(&d->agg, d, tn, net);
 			t->in_range = tws_count_in_range(d, out->port_low,
-							 out->port_high);
+							 last);
 			out->ntop++;
 		}
 	}

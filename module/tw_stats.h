@@ -103,7 +103,8 @@ struct tws_summary {
 	unsigned int fw2;
 	unsigned int eligible;
 	int port_low, port_high;
-	unsigned int ports_reserved;
+	unsigned int ports_reserved;	/* in the part connect() uses */
+	unsigned int ports_usable;
 	int reuse, timestamps, max_tw_buckets;
 	unsigned int reuse_delay_ms;
 	unsigned int ntop;

@@ -122,7 +122,10 @@ new_ns() {
 
 	ip netns add "$name" || die "ip netns add $name"
 	ip -n "$name" link set lo up
+	# Room for every TIME_WAIT a test makes, and no port reuse unless the
+	# test asks: counts must not depend on how fast the VM runs.
 	ip netns exec "$name" sysctl -qw net.ipv4.tcp_max_tw_buckets=262144
+	ip netns exec "$name" sysctl -qw net.ipv4.tcp_tw_reuse=0
 	tws_namespaces+=("$name")
 	printf -v "$1" '%s' "$name"
 }

@@ -44,24 +44,25 @@ check "age_ms and expires_ms are within TCP_TIMEWAIT_LEN" \
 	} END { exit bad + 0 }' /proc/tw_sockets
 
 # Orphaned FIN_WAIT2 minisockets, then the peer's FIN moves them on.
-fifo=$(mktemp -u)
-mkfifo "$fifo"
-bg_ns "$ns" "$TW_GEN" pairs -v -n 15 -p 5004 --fin-wait2 0 \
-	<"$fifo" >"$fifo.out"
-exec 7>"$fifo"
-check "15 FIN_WAIT2 minisockets made" wait_until 10 grep -q made "$fifo.out"
+# Orphaned FIN_WAIT2 minisockets; SIGTERM ends tw_gen's hold, and the
+# FIN of its server sockets moves them on.
+out="$TMPDIR/tws-fw2.$$"
+bg_ns "$ns" "$TW_GEN" pairs -v -n 15 -p 5004 --fin-wait2 50 >"$out"
+holder=$!
+check "15 FIN_WAIT2 minisockets made" wait_until 10 grep -q made "$out"
 check_eq "tw_fin_wait2 counts them" 15 "$(field "$ns" tw_fin_wait2)"
 check_eq "FIN_WAIT2 rows equal ss fin-wait-2" \
 	"$(ss_rows "$ns" fin-wait-2)" "$(rows "$ns" FIN_WAIT2)"
 check_eq "tw_count includes them, as sockstat does" \
 	"$(sockstat_tw "$ns")" "$(field "$ns" tw_count)"
-exec 7>&-
-check "their peer's FIN moves them to TIME_WAIT" \
-	wait_until 10 eval '[ "$(field "$ns" tw_fin_wait2)" == 0 ]'
+kill -TERM "$holder"
+check "the holder ends once they are in TIME_WAIT" wait "$holder"
+check_eq "their peer's FIN moved them to TIME_WAIT" 0 \
+	"$(field "$ns" tw_fin_wait2)"
 check_eq "rows follow the move" "$(ss_rows "$ns" time-wait)" \
 	"$(rows "$ns" TIME_WAIT)"
 check_eq "a re-armed minisocket counts once" 275 "$(field "$ns" tw_count)"
-rm -f "$fifo" "$fifo.out"
+rm -f "$out"
 
 # Loaded after the sockets exist: the walk finds them all.
 new_ns late

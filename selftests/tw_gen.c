@@ -11,45 +11,58 @@
  *   tw_gen pairs [-v] [-n COUNT] [-a ADDR] [-p PORT] [-c client|server]
  *                [-b BIND_ADDR] [--fin-wait2 SECONDS] [--v4mapped]
  *                [--no-listen]
- *	Listen on ADDR:PORT (default 127.0.0.1, port 0 = any free one),
- *	make COUNT connections to it (default 1) from ephemeral ports,
- *	optionally bound to BIND_ADDR first, and close each so that it
- *	leaves exactly one TIME_WAIT: on the client with -c client (the
- *	default: the client closes first), on the server's accepted socket
- *	with -c server.  Exits once /proc/net/tcp{,6} shows all COUNT of
- *	them in TIME_WAIT.  ADDR may be IPv6 (::1, fe80::1%eth0).
+ *	Listen on ADDR:PORT (default 127.0.0.1, port 0 = any free one) and
+ *	make COUNT connections to it (default 1, at most 256 at a time),
+ *	each closed so that it leaves exactly one TIME_WAIT: on the client
+ *	with -c client (the default: the client closes first, the server
+ *	after EOF), on the server's accepted socket with -c server (the
+ *	server closes right after accept, the client after EOF).  Returns
+ *	once /proc/net/tcp{,6} shows all COUNT of them in TIME_WAIT.
+ *	ADDR may be IPv6 (::1, fe80::1%eth0) or any local address.
+ *	-c client: connect() picks the local port, or bind() to BIND_ADDR
+ *	port 0 does with -b.  Should connect() take over a TIME_WAIT of
+ *	this run (tcp_tw_reuse, on loopback by default, once it is 1 s
+ *	old) tw_gen fails rather than come out short.
+ *	-c server: each client is bound to the next port of
+ *	ip_local_port_range (on BIND_ADDR with -b) that this run has not
+ *	used and no TIME_WAIT on the listener's port has as its peer, since
+ *	a SYN from such a port would end that TIME_WAIT.
  *	--v4mapped: listen on [::] with IPV6_V6ONLY=0 and connect from
  *	AF_INET6 sockets to ::ffff:ADDR, so both ends are v4-mapped.
- *	--no-listen: ADDR:PORT is someone else's listener (tw_gen listen);
- *	the client closes first and PORT is required.
- *	--fin-wait2 SECONDS: the client closes first but the server keeps
- *	its sockets in CLOSE_WAIT, leaving the clients as orphaned FIN_WAIT2
- *	minisockets; after SECONDS (0: until EOF on stdin, or SIGTERM or
- *	SIGINT either way) the server closes and they move to TIME_WAIT.
+ *	--no-listen: ADDR:PORT is another process's listener ("tw_gen
+ *	listen"); the client closes first.  PORT is required.
+ *	--fin-wait2 SECONDS: the client closes first, but the server holds
+ *	its sockets in CLOSE_WAIT, which leaves the clients as orphaned
+ *	FIN_WAIT2 minisockets; after SECONDS (0: until EOF on stdin; either
+ *	way SIGTERM or SIGINT ends it early) the server closes and they go
+ *	on to TIME_WAIT.  SECONDS must be below net.ipv4.tcp_fin_timeout.
  *	-v: print "made COUNT local=ADDR:MINPORT-MAXPORT server=ADDR:PORT"
- *	once all are in TIME_WAIT (with --fin-wait2: in FIN_WAIT2, before
- *	the hold, so a test can look at them then).  IPv6 addresses are
- *	printed in brackets.  Otherwise nothing is printed on success.
+ *	once all are in TIME_WAIT (with --fin-wait2: all in FIN_WAIT2,
+ *	before the hold, so a test can look then).  IPv6 addresses are in
+ *	brackets.  Without -v nothing is printed on success.
  *
  *   tw_gen listen [-a ADDR] -p PORT [--v4mapped] [--close-first]
- *	Accept connections until SIGTERM or SIGINT (then exit 0).  Each one
- *	is closed after the peer's EOF, or with --close-first right after
- *	accept, which leaves the TIME_WAIT on this side.  Prints "listening"
- *	once it accepts connections.
+ *	Accept connections on ADDR:PORT ([::] with --v4mapped) until
+ *	SIGTERM or SIGINT, then exit 0.  Each is closed after the peer's
+ *	EOF, or with --close-first right after accept, which leaves the
+ *	TIME_WAIT on this side.  Prints "listening" once it accepts.
  *
- *   tw_gen connect -a ADDR -p PORT [-b BIND_ADDR] [--lport N] [--close]
- *                  [--v4mapped]
- *	One connect() attempt.  Prints "ok" and exits 0 on success, or the
- *	errno name of a failed bind() or connect() (EADDRNOTAVAIL,
- *	ECONNREFUSED, EADDRINUSE, ETIMEDOUT after 10 s, ...) and exits 1.
- *	--lport binds to that local port first, without SO_REUSEADDR.
+ *   tw_gen connect -a ADDR -p PORT [-b BIND_ADDR] [--lport N]
+ *                  [--close | --close-last] [--v4mapped]
+ *	One connect() attempt, given up after 10 s.  Prints "ok" and exits
+ *	0 on success, or the errno name of the failed bind() or connect()
+ *	(EADDRNOTAVAIL, ECONNREFUSED, EADDRINUSE, ETIMEDOUT, ...) and exits
+ *	1.  --lport binds to that local port first, without SO_REUSEADDR.
  *	--close closes first and waits until this socket is in TIME_WAIT,
- *	so the peer must close after EOF (plain "tw_gen listen").  Without
- *	it the socket is closed by exit, and nothing waits for it.
+ *	for a peer that closes after EOF (plain "listen").  --close-last
+ *	waits for the peer to close first ("listen --close-first"), then
+ *	closes and waits until the peer's socket is in TIME_WAIT.  Without
+ *	either the socket is closed by exit and nothing is waited for.
  *
  * Any other failure prints "tw_gen: ..." on stderr and exits 1; a usage
- * error exits 2.  Every wait but listen's and the --fin-wait2 0 hold
- * gives up after 10 s.
+ * error exits 2.  Every wait but listen's and the hold of --fin-wait2 0
+ * gives up after 10 s.  Every tw_gen runs on the lowest CPU it may use,
+ * which keeps loopback segments in order (see pin_cpu()).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -133,7 +146,9 @@ struct run {
 };
 
 /* Client ports of this run: what /proc/net/tcp entries must match. */
-static unsigned char port_map[65536 / 8];
+static unsigned char our_ports[65536 / 8];
+/* -c server: client ports that would disturb an earlier run. */
+static unsigned char old_ports[65536 / 8];
 
 static volatile sig_atomic_t got_signal;
 
@@ -166,6 +181,14 @@ static void usage_err(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n%s", usage_text);
 	exit(2);
+}
+
+/* getopt_long() said '?' or, with a leading ':', ':'. */
+static void bad_option(const char *cmd, char **argv, int opt)
+{
+	usage_err("%s: %s '%s'", cmd,
+		  opt == ':' ? "missing argument to" : "unknown option",
+		  argv[optind - 1]);
 }
 
 /*
@@ -214,7 +237,7 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* What is left until end, for poll(): never negative, which is forever. */
+/* Milliseconds left until end for poll(): 0, not a negative (forever). */
 static int ms_left(long long end)
 {
 	long long left = end - now_ms();
@@ -372,14 +395,14 @@ static void proc_hex(const struct addr *a, char out[33])
 	}
 }
 
-static void map_set(unsigned int port)
+static void bit_set(unsigned char *map, unsigned int port)
 {
-	port_map[port / 8] |= 1 << (port % 8);
+	map[port / 8] |= 1 << (port % 8);
 }
 
-static bool map_test(unsigned int port)
+static bool bit_test(const unsigned char *map, unsigned int port)
 {
-	return port_map[port / 8] & (1 << (port % 8));
+	return map[port / 8] & (1 << (port % 8));
 }
 
 /* Which /proc/net/tcp{,6} entries are ours. */
@@ -389,40 +412,82 @@ struct match {
 	bool srv_side;		/* entries are the server's end */
 };
 
+/* One line of /proc/net/tcp{,6}. */
+struct entry {
+	char la[40], ra[40];	/* addresses, as proc_hex() */
+	unsigned int lp, rp;	/* ports */
+	unsigned int st;	/* state */
+};
+
+/* NULL for tcp6 when IPv6 is off: nothing of ours can be there. */
+static FILE *open_proc(const char *path)
+{
+	FILE *f = fopen(path, "re");
+
+	if (!f && errno != ENOENT)
+		die("%s: %s", path, strerror(errno));
+	return f;
+}
+
+/* False for the header line. */
+static bool next_entry(FILE *f, struct entry *e)
+{
+	char line[512];
+
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x",
+			   e->la, &e->lp, e->ra, &e->rp, &e->st) == 5 &&
+		    e->lp < 65536 && e->rp < 65536)
+			return true;
+	return false;
+}
+
 static unsigned int count_file(const char *path, const struct match *m,
 			       unsigned int state)
 {
-	char line[512], la[40], ra[40];
-	unsigned int lp, rp, st, sp, cp, n = 0;
-	const char *sa;
-	FILE *f;
+	FILE *f = open_proc(path);
+	unsigned int n = 0;
+	struct entry e;
 
-	f = fopen(path, "re");
-	if (!f) {
-		/* No tcp6 when IPv6 is disabled: nothing of ours there. */
-		if (errno == ENOENT)
-			return 0;
-		die("%s: %s", path, strerror(errno));
-	}
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x",
-			   la, &lp, ra, &rp, &st) != 5 || st != state)
+	if (!f)
+		return 0;
+	while (next_entry(f, &e)) {
+		if (e.st != state)
 			continue;
-		if (m->srv_side) {
-			sa = la;
-			sp = lp;
-			cp = rp;
-		} else {
-			sa = ra;
-			sp = rp;
-			cp = lp;
-		}
-		if (sp == m->srv_port && cp < 65536 && map_test(cp) &&
-		    !strcasecmp(sa, m->srv_hex))
+		if (m->srv_side ?
+		    e.lp == m->srv_port && bit_test(our_ports, e.rp) &&
+		    !strcasecmp(e.la, m->srv_hex) :
+		    e.rp == m->srv_port && bit_test(our_ports, e.lp) &&
+		    !strcasecmp(e.ra, m->srv_hex))
 			n++;
 	}
 	fclose(f);
 	return n;
+}
+
+/*
+ * -c server: an earlier run may have left TIME_WAITs on the listener's
+ * port, and a SYN from one of their peer ports would take one over.
+ * Note those ports (whatever the address: caution costs only a port).
+ */
+static void note_old_peers(unsigned int port)
+{
+	static const char * const paths[] = {
+		"/proc/net/tcp", "/proc/net/tcp6"
+	};
+	struct entry e;
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < 2; i++) {
+		f = open_proc(paths[i]);
+		if (!f)
+			continue;
+		while (next_entry(f, &e))
+			if (e.lp == port)
+				bit_set(old_ports, e.rp);
+		fclose(f);
+	}
 }
 
 static unsigned int count_state(const struct match *m, unsigned int state)
@@ -633,15 +698,17 @@ static void del_conn(struct run *r, unsigned int i)
  * once, and connect() comes back to it after a few thousand connections
  * (it skips a random few ports each time).  That SYN would end the
  * server's TIME_WAIT for the port, so give each client a port of the
- * ephemeral range that this run has not used yet.  Which port a client
- * has does not matter here: the TIME_WAIT is on the listener's port.
+ * ephemeral range that neither this run nor, on a fixed -p, an earlier
+ * one has used.  Which port a client has does not matter otherwise: the
+ * TIME_WAIT is on the listener's port.
  */
 static void bind_next_port(struct run *r, int fd)
 {
 	char buf[INET6_ADDRSTRLEN + 2];
 
 	for (; r->next_port <= r->port_hi; r->next_port++) {
-		if (map_test(r->next_port))
+		if (bit_test(our_ports, r->next_port) ||
+		    bit_test(old_ports, r->next_port))
 			continue;
 		set_port(&r->bind, r->next_port);
 		if (!bind(fd, (struct sockaddr *)&r->bind.ss, r->bind.len)) {
@@ -704,11 +771,11 @@ static void client_connected(struct run *r, int fd)
 	 * loopback by default).  The count would silently come out short,
 	 * so stop here.  bind() never hands out such a port, hence -b.
 	 */
-	if (map_test(port))
+	if (bit_test(our_ports, port))
 		die("connect() reused local port %u, ending a TIME_WAIT of this run: use net.ipv4.tcp_tw_reuse=0 (now %ld), -b, or fewer than %u",
 		    port, read_sysctl("/proc/sys/net/ipv4/tcp_tw_reuse"),
 		    r->n);
-	map_set(port);
+	bit_set(our_ports, port);
 	if (!r->have_first) {
 		r->have_first = true;
 		r->pmin = r->pmax = port;
@@ -902,7 +969,7 @@ static int cmd_pairs(int argc, char **argv)
 	long lim;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "n:a:p:c:b:vh", opts,
+	while ((opt = getopt_long(argc, argv, ":n:a:p:c:b:vh", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'n':
@@ -942,7 +1009,7 @@ static int cmd_pairs(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			usage_err("bad option for pairs");
+			bad_option("pairs", argv, opt);
 		}
 	}
 	if (optind != argc)
@@ -986,6 +1053,8 @@ static int cmd_pairs(int argc, char **argv)
 
 	if (!r.no_listen)
 		r.lfd = open_listener(&r.srv, v4mapped);
+	if (r.server_first)
+		note_old_peers(addr_port(&r.srv));
 	pairs_loop(&r);
 	/* Nothing more to accept; anyone late gets a reset, not us. */
 	if (r.lfd >= 0)
@@ -1030,7 +1099,7 @@ static int cmd_listen(int argc, char **argv)
 	sigset_t wait_mask;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "a:p:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":a:p:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			addr = optarg;
@@ -1049,7 +1118,7 @@ static int cmd_listen(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			usage_err("bad option for listen");
+			bad_option("listen", argv, opt);
 		}
 	}
 	if (optind != argc)
@@ -1139,7 +1208,7 @@ static int cmd_connect(int argc, char **argv)
 	struct match m;
 	int opt, ret, err;
 
-	while ((opt = getopt_long(argc, argv, "a:p:b:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":a:p:b:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			addr = optarg;
@@ -1166,7 +1235,7 @@ static int cmd_connect(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			usage_err("bad option for connect");
+			bad_option("connect", argv, opt);
 		}
 	}
 	if (optind != argc)
@@ -1212,7 +1281,7 @@ static int cmd_connect(int argc, char **argv)
 		me.len = sizeof(me.ss);
 		if (getsockname(p.fd, (struct sockaddr *)&me.ss, &me.len))
 			die("getsockname: %s", strerror(errno));
-		map_set(addr_port(&me));
+		bit_set(our_ports, addr_port(&me));
 		srv.len = sizeof(srv.ss);
 		if (getpeername(p.fd, (struct sockaddr *)&srv.ss, &srv.len))
 			die("getpeername: %s", strerror(errno));
@@ -1233,6 +1302,8 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
 
+	/* getopt's own messages would name the subcommand, not tw_gen. */
+	opterr = 0;
 	/* Nothing is written to sockets, but be safe from a stray EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	pin_cpu();

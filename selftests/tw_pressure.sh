@@ -45,6 +45,10 @@ check_eq "pressure 8 of 8" "100.0%" "$(top "$rs" 127.0.0.1:7001 6)"
 check_eq "and connect() fails there too" EADDRNOTAVAIL \
 	"$(in_ns "$rs" "$TW_GEN" connect -a 127.0.0.1 -p 7001)"
 
+# An odd-sized range: connect() never uses its last port.
+in_ns "$rs" sysctl -qw net.ipv4.ip_local_port_range="41000 41010"
+check_eq "odd range: still 8 usable" 8 "$(top "$rs" 127.0.0.1:7001 5)"
+
 # A changed range is taken into account at the next read.
 in_ns "$rs" sysctl -qw net.ipv4.ip_local_port_range="41000 41019"
 check_eq "widened range: 8 of 18" "44.4%" "$(top "$rs" 127.0.0.1:7001 6)"

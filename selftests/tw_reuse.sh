@@ -22,11 +22,11 @@ listen() {
 load_module || die "insmod failed"
 
 new_ns ns
-in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="42000 42004"
+in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="42000 42005"
 in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=0
 listen "$ns" 7000
-in_ns "$ns" "$TW_GEN" pairs --no-listen -n 5 -p 7000 || die "tw_gen"
-wait_until 5 counts_settled "$ns" 5 || die "5 TIME_WAITs"
+in_ns "$ns" "$TW_GEN" pairs --no-listen -n 6 -p 7000 || die "tw_gen"
+wait_until 5 counts_settled "$ns" 6 || die "6 TIME_WAITs"
 check_eq "tcp_tw_reuse=0: none eligible" 0 "$(field "$ns" reuse_eligible)"
 check_eq "tcp_tw_reuse=0: no row says yes" 0 \
 	"$(in_ns "$ns" awk 'NR > 1 && $6 == "yes"' /proc/tw_sockets | wc -l)"
@@ -34,9 +34,9 @@ check_eq "and connect() fails" EADDRNOTAVAIL \
 	"$(in_ns "$ns" "$TW_GEN" connect -a 127.0.0.1 -p 7000)"
 
 in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
-check "tcp_tw_reuse=1 with timestamps: all 5 eligible after the delay" \
-	wait_until 5 eligible_is "$ns" 5
-check_eq "every row says yes" 5 \
+check "tcp_tw_reuse=1 with timestamps: all 6 eligible after the delay" \
+	wait_until 5 eligible_is "$ns" 6
+check_eq "every row says yes" 6 \
 	"$(in_ns "$ns" awk 'NR > 1 && $6 == "yes"' /proc/tw_sockets | wc -l)"
 recycled=$(nstat_get "$ns" TcpExtTWRecycled)
 ended=$(field "$ns" ended)
@@ -53,10 +53,10 @@ check "rows still equal ss" wait_until 5 eval \
 new_ns nts
 in_ns "$nts" sysctl -qw net.ipv4.tcp_timestamps=0
 in_ns "$nts" sysctl -qw net.ipv4.tcp_tw_reuse=1
-in_ns "$nts" sysctl -qw net.ipv4.ip_local_port_range="42000 42002"
+in_ns "$nts" sysctl -qw net.ipv4.ip_local_port_range="42000 42003"
 listen "$nts" 7000
-in_ns "$nts" "$TW_GEN" pairs --no-listen -n 3 -p 7000 || die "tw_gen"
-wait_until 5 counts_settled "$nts" 3 || die "3 TIME_WAITs"
+in_ns "$nts" "$TW_GEN" pairs --no-listen -n 4 -p 7000 || die "tw_gen"
+wait_until 5 counts_settled "$nts" 4 || die "4 TIME_WAITs"
 # Past the age rule's window, so that only the timestamps say no.
 wait_until 3 eval "[ \$SECONDS -ge $((SECONDS + 2)) ]"
 check_eq "timestamps off: none eligible" 0 "$(field "$nts" reuse_eligible)"

@@ -24,6 +24,9 @@
 #       errors. The reason goes to stderr.
 set -u
 
+# The body is one { } group: bash parses it whole before running any of
+# it, so editing this file while a VM boots cannot derail the running copy.
+{
 prog=boot.sh
 if [ $# -lt 3 ] || [ $# -gt 4 ]; then
 	sed -n '/^# Usage:/,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
@@ -168,3 +171,4 @@ fi
 echo "$prog: QEMU exited ($qrc) after $((end - start)) s without a" \
 	"TWS-EXIT line (kernel panic, crash or boot failure?)" >&2
 exit 125
+}

@@ -11,7 +11,7 @@ cache=${1:-$(dirname "$0")/../../.cache}
 mkdir -p "$cache"
 ksft="$cache/kselftest"
 lin="$cache/linux"
-[ -f "$ksft/lib.mk" ] && [ -f "$lin/scripts/checkpatch.pl" ] && exit 0
+[ -f "$ksft/kselftest_harness.h" ] && [ -f "$lin/scripts/checkpatch.pl" ] && exit 0
 
 tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -1)
 if [ -z "$tarball" ]; then
@@ -29,6 +29,7 @@ tar -xf "$tarball" -C "$tmp" \
 	"$top/tools/testing/selftests/lib.mk" \
 	"$top/tools/testing/selftests/kselftest" \
 	"$top/tools/testing/selftests/kselftest.h" \
+	"$top/tools/testing/selftests/kselftest_harness.h" \
 	"$top/scripts/checkpatch.pl" \
 	"$top/scripts/spelling.txt" \
 	"$top/scripts/const_structs.checkpatch"

@@ -54,12 +54,30 @@ check() {
 
 	# runner.sh names the collection after the directory relative to
 	# BASE_DIR: lay out BASE_DIR/tw_stats -> /tws/selftests so that the
-	# results read "selftests: tw_stats: NAME".
+	# results read "selftests: tw_stats: NAME". It pipes the tests'
+	# output through BASE_DIR/kselftest/prefix.pl when there is a
+	# /usr/bin/perl: provide one if only runner.sh was staged.
 	base=/tmp/kselftest
 	rm -rf "$base"
-	mkdir -p "$base" || return 2
-	ln -s "$root/kselftest" "$base/kselftest"
+	mkdir -p "$base/kselftest" || return 2
+	for f in "$root"/kselftest/*; do
+		ln -s "$f" "$base/kselftest/"
+	done
 	ln -s "$sel" "$base/tw_stats"
+	if [ ! -e "$base/kselftest/prefix.pl" ]; then
+		cat >"$base/kselftest/prefix.pl" <<'EOF'
+#!/usr/bin/perl
+# Prefix all lines with "# ", unbuffered, as kselftest's prefix.pl does.
+$| = 1;
+my $new = 1;
+while (sysread(STDIN, my $c, 1)) {
+	print "# " if $new;
+	print $c;
+	$new = $c eq "\n";
+}
+EOF
+		chmod 755 "$base/kselftest/prefix.pl"
+	fi
 	BASE_DIR=$base
 	export BASE_DIR
 	# shellcheck disable=SC1090

@@ -4,9 +4,10 @@
 # The host kernel cannot load modules, so the tests run in a QEMU guest whose
 # whole userland is this initramfs: busybox-static for the basics, the real
 # iproute2 tools (ip, ss, nstat), coreutils' timeout (kselftest's runner
-# needs --foreground and exit code 124), dash as /bin/sh and bash (so test
-# scripts run as on the host: busybox's sh would run its own "ip" applet
-# instead of iproute2's), kmod, a few host kernel modules (veth...), every
+# needs --foreground and exit code 124), perl-base (for the runner's
+# prefix.pl, unbuffered), dash as /bin/sh and bash (so test scripts run as
+# on the host: busybox's sh would run its own "ip" applet instead of
+# iproute2's), kmod, a few host kernel modules (veth...), every
 # library these and the staged binaries need, selftests/vm/init as /init
 # and STAGE_DIR as /tws. The guest uses Debian's merged-/usr layout, so host
 # paths (as ldd prints them) are valid in the guest too.
@@ -136,6 +137,17 @@ echo "$bb" >>"$elfs"
 
 add_bin ip ss nstat timeout
 add_opt_bin bash kmod insmod rmmod lsmod modprobe modinfo depmod
+# perl-base (Essential on Debian): kselftest's runner.sh then prefixes the
+# tests' output with its prefix.pl, unbuffered, as on a Debian host (busybox
+# sed, its fallback, holds a test's output back until the test ends).
+if [ -x /usr/bin/perl ]; then
+	add_bin /usr/bin/perl
+	pdir=$(dirname "$(/usr/bin/perl -e \
+		'require strict; print $INC{"strict.pm"}')")
+	mkdir -p "$root$pdir"
+	cp -a "$pdir/." "$root$pdir/"
+	find "$root$pdir" -name '*.so' >>"$elfs"
+fi
 if find_bin dash >/dev/null; then
 	add_bin dash
 	ln -s dash "$root/usr/bin/sh"

@@ -32,7 +32,7 @@ mkdir -p "$build"
 cp -r "$top/Kbuild" "$top/module" "$build/"
 echo "== building tw_stats.ko for $kver"
 make -s -C "$kdir" M="$build" W=1 modules
-gcc -O2 -Wall -Wextra -static -o "$build/tw_gen" "$top/selftests/tw_gen.c"
+make -s -C "$top/selftests" KSFT_DIR="$cache/kselftest" OUTPUT="$build" all
 
 stage="$cache/stage-$kver"
 rm -rf "$stage"

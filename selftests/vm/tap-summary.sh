@@ -25,7 +25,14 @@ case ${1-} in
 	exit 2 ;;
 esac
 
-exec awk -v echo_input="$echo_input" '
+# mawk (Debian's awk) reads its input in blocks unless told otherwise.
+interactive=""
+if [ "$echo_input" = 1 ] && awk -W version 2>&1 | grep -q mawk; then
+	interactive="-W interactive"
+fi
+
+# shellcheck disable=SC2086	# $interactive: zero or two words
+exec awk $interactive -v echo_input="$echo_input" '
 function kind(s) {	# s: a result line without prefix; p, f or s
 	if (tolower(s) ~ /^(not )?ok [0-9]+[^#]*# *skip/)
 		return "s"
