@@ -7,29 +7,47 @@ here=$(cd "$(dirname "$0")" && pwd)
 ko=/tws/tw_stats.ko
 gen=$here/tw_gen
 
-show() {
-	echo
-	echo "# $*"
-	"$@"
+say() {
+	printf '\n### %s\n' "$*"
 }
 
 sysctl -qw net.ipv4.tcp_max_tw_buckets=100000
-# Some TIME_WAIT exists before the module is loaded: it finds them.
+sysctl -qw net.ipv4.tcp_tw_reuse=0
+
+say "300 connections to :8080 closed before the module is loaded"
 "$gen" pairs -n 300 -p 8080
-show insmod "$ko"
-# A client that keeps connecting to one service, from a narrow port range.
+say "insmod tw_stats.ko: it takes in what exists"
+insmod "$ko" && dmesg | grep 'tw_stats: found'
+
+say "a server closes first over IPv6; a client hammers one service from 1000 local ports"
+"$gen" pairs -n 50 -a ::1 -p 443 -c server
 sysctl -qw net.ipv4.ip_local_port_range="40000 40999"
 "$gen" listen -p 9000 >/dev/null &
 until ss -Hltn 'sport = :9000' | grep -q .; do sleep 0.1; done
-"$gen" pairs --no-listen -n 800 -p 9000
-# A server that closes first, over IPv6.
-"$gen" pairs -n 50 -a ::1 -p 443 -c server
-kill %1
-show cat /proc/net/sockstat
-show cat /proc/tw_stats
-show sh -c 'head -n 8 /proc/tw_sockets'
-show sh -c 'wc -l < /proc/tw_sockets'
+"$gen" pairs --no-listen -n 1000 -p 9000
+printf 'next connect() to 127.0.0.1:9000: '
+"$gen" connect -a 127.0.0.1 -p 9000
+
+say "cat /proc/net/sockstat (the kernel's view)"
+grep TCP /proc/net/sockstat
+say "cat /proc/tw_stats"
+cat /proc/tw_stats
+say "head /proc/tw_sockets"
+head -n 6 /proc/tw_sockets
+echo "... $(($(wc -l </proc/tw_sockets) - 1)) rows"
+
+say "sysctl net.ipv4.tcp_tw_reuse=1: a second later, the ports can be taken over"
+sysctl -qw net.ipv4.tcp_tw_reuse=1
+until [ "$(awk '$1 == "reuse_eligible" { print $2 }' /proc/tw_stats)" -ge 1000 ]; do
+	sleep 0.2
+done
+grep -E '^(reuse_eligible|tcp_tw_reuse) |^local |:9000 ' /proc/tw_stats
+printf 'next connect() to 127.0.0.1:9000: '
+"$gen" connect -a 127.0.0.1 -p 9000
+grep -E '^(ended) ' /proc/tw_stats
 if command -v twstat >/dev/null; then
-	show twstat
+	say twstat
+	twstat
 fi
-show rmmod tw_stats
+kill %1
+rmmod tw_stats
