@@ -9,11 +9,12 @@ source "$(dirname "$0")/lib.sh"
 ROUNDS=${TWS_CHURN_ROUNDS:-5}
 stop="$TMPDIR/tws-churn-stop.$$"
 
-churn() {	# churn NS PORT
+churn() {	# churn NS PORT CPU
 	local port=$2
 
 	until [ -e "$stop" ]; do
-		in_ns "$1" "$TW_GEN" pairs -n 100 -p "$port" 2>/dev/null
+		in_ns "$1" taskset -c "$3" "$TW_GEN" pairs -n 100 -p "$port" \
+			2>/dev/null
 		port=$(((port - 5000 + 2) % 2000 + 5000))
 	done
 }
@@ -37,9 +38,10 @@ netns_churn() {
 
 new_ns ns
 rm -f "$stop"
-churn "$ns" 5000 &
+# tw_gen keeps to one CPU (loopback stays in order); one churner a CPU.
+churn "$ns" 5000 0 &
 tws_pids+=($!)
-churn "$ns" 5001 &
+churn "$ns" 5001 "$(($(nproc) - 1))" &
 tws_pids+=($!)
 readers &
 tws_pids+=($!)

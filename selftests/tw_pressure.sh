@@ -53,5 +53,17 @@ check_eq "odd range: still 8 usable" 8 "$(top "$rs" 127.0.0.1:7001 5)"
 in_ns "$rs" sysctl -qw net.ipv4.ip_local_port_range="41000 41019"
 check_eq "widened range: 8 of 18" "44.4%" "$(top "$rs" 127.0.0.1:7001 6)"
 
+# tcp_max_tw_buckets reached: tcp_time_wait() gets no minisocket.
+new_ns ov
+in_ns "$ov" sysctl -qw net.ipv4.tcp_max_tw_buckets=5
+in_ns "$ov" "$TW_GEN" pairs -n 5 -p 7002 || die "tw_gen"
+# These never reach TIME_WAIT: tw_gen waits for them, then gives up.
+in_ns "$ov" "$TW_GEN" pairs -n 3 -p 7003 2>/dev/null
+check_eq "overflow counts the closes that got no minisocket" 3 \
+	"$(field "$ov" overflow)"
+check_eq "as TcpExtTCPTimeWaitOverflow does" \
+	"$(nstat_get "$ov" TcpExtTCPTimeWaitOverflow)" "$(field "$ov" overflow)"
+check "tw_count stays at the limit" counts_settled "$ov" 5
+
 rm -f "$TMPDIR/tws-listen.$$" "$TMPDIR/tws-listen2.$$"
 finish
