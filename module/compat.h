@@ -82,9 +82,10 @@ static inline unsigned int tws_reuse_delay_ms(const struct net *net)
 	return READ_ONCE(net->ipv4.sysctl_tcp_tw_reuse_delay);
 }
 
+/* tcp_clock_ms() at entry, and again at the move FIN_WAIT2 -> TIME_WAIT. */
 static inline u32 tws_tw_entry_ms(const struct inet_timewait_sock *tw)
 {
-	return tcp_twsk((const struct sock *)tw)->tw_entry_stamp;
+	return READ_ONCE(tw->tw_entry_stamp);
 }
 
 static inline u32 tws_now_ms(void)

@@ -502,6 +502,11 @@ void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
 		tws_agg_sub(&tn->agg, e);
 		e->substate = s.substate;
 		e->ts_stamp = s.ts_stamp;
+		if (e->entry_ms != s.entry_ms) {
+			/* Restamped: keep the destination's list in age order. */
+			e->entry_ms = s.entry_ms;
+			list_move_tail(&e->dnode, &e->dest->entries);
+		}
 		tws_agg_add(&e->dest->agg, e);
 		tws_agg_add(&tn->agg, e);
 		spin_unlock(&tn->lock);

@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# What differs between the kernels we support, checked on the one running:
+# which probe points were armed, the FIN_WAIT2 reuse rule, and the age
+# rule of tcp_tw_reuse (a later second before 6.14, tcp_tw_reuse_delay ms
+# after entry from 6.14).  Each of our answers is checked against what
+# the kernel's connect() does.
+
+source "$(dirname "$0")/lib.sh"
+
+# kver_ge MAJOR MINOR: the running kernel is at least MAJOR.MINOR.
+kver_ge() {
+	local v=${1}.${2} r
+
+	r=$(uname -r | cut -d. -f1,2)
+	[ "$(printf '%s\n%s\n' "$v" "$r" | sort -V | head -n 1)" == "$v" ]
+}
+
+listen() {
+	local out="$TMPDIR/tws-l.$$.$2"
+
+	bg_ns "$1" "$TW_GEN" listen -p "$2" >"$out"
+	wait_until 5 grep -q listening "$out" || die "listener on $2"
+	rm -f "$out"
+}
+
+mark=$(dmesg | wc -l)
+load_module || die "insmod failed"
+armed=$(dmesg | tail -n +$((mark + 1)) | sed -n 's/.*tw_stats: armed //p')
+if kver_ge 6 11; then
+	want=inet_twsk_hashdance_schedule
+else
+	want=inet_twsk_hashdance
+fi
+check "$(uname -r): hash insertion probed at $want" \
+	grep -qx "$want" <<<"$armed"
+for sym in __inet_twsk_schedule inet_twsk_kill "inet_twsk_alloc (return)"; do
+	check "$(uname -r): $sym armed" grep -q "^${sym%% *}" <<<"$armed"
+done
+
+# FIN_WAIT2 minisockets are never taken over, even with timestamps and
+# tcp_tw_reuse=1; the kernel agrees by refusing the connect().
+new_ns fw
+in_ns "$fw" sysctl -qw net.ipv4.tcp_tw_reuse=1
+in_ns "$fw" sysctl -qw net.ipv4.ip_local_port_range="43000 43003"
+bg_ns "$fw" "$TW_GEN" pairs -v -n 4 -p 7000 --fin-wait2 50 \
+	>"$TMPDIR/tws-fw.$$"
+holder=$!
+wait_until 10 grep -q made "$TMPDIR/tws-fw.$$" || die "no FIN_WAIT2"
+wait_until 3 eval "[ \$SECONDS -ge $((SECONDS + 2)) ]"
+check_eq "FIN_WAIT2 minisockets: none eligible" 0 \
+	"$(field "$fw" reuse_eligible)"
+listen "$fw" 7000
+check_eq "and connect() cannot take them" EADDRNOTAVAIL \
+	"$(in_ns "$fw" "$TW_GEN" connect -a 127.0.0.1 -p 7000)"
+kill -TERM "$holder"
+wait "$holder"
+rm -f "$TMPDIR/tws-fw.$$"
+
+delay=/proc/sys/net/ipv4/tcp_tw_reuse_delay
+new_ns ag
+in_ns "$ag" sysctl -qw net.ipv4.ip_local_port_range="44000 44003"
+in_ns "$ag" sysctl -qw net.ipv4.tcp_tw_reuse=1
+listen "$ag" 7001
+if kver_ge 6 14; then
+	check "tcp_tw_reuse_delay exists from 6.14" test -e "$delay"
+	in_ns "$ag" sysctl -qw net.ipv4.tcp_tw_reuse_delay=30000
+	check_eq "tcp_tw_reuse_delay_ms shown" 30000 \
+		"$(field "$ag" tcp_tw_reuse_delay_ms)"
+	in_ns "$ag" "$TW_GEN" pairs --no-listen -n 4 -p 7001 || die "tw_gen"
+	wait_until 3 eval "[ \$SECONDS -ge $((SECONDS + 2)) ]"
+	check_eq "delay 30 s: none eligible after 2 s" 0 \
+		"$(field "$ag" reuse_eligible)"
+	check_eq "and connect() fails" EADDRNOTAVAIL \
+		"$(in_ns "$ag" "$TW_GEN" connect -a 127.0.0.1 -p 7001)"
+	in_ns "$ag" sysctl -qw net.ipv4.tcp_tw_reuse_delay=100
+	check_eq "delay 100 ms: all eligible" 4 \
+		"$(field "$ag" reuse_eligible)"
+	check_eq "and connect() takes one" ok \
+		"$(in_ns "$ag" "$TW_GEN" connect -a 127.0.0.1 -p 7001)"
+else
+	check "no tcp_tw_reuse_delay before 6.14" test ! -e "$delay"
+	check_eq "no tcp_tw_reuse_delay_ms line" "" \
+		"$(field "$ag" tcp_tw_reuse_delay_ms)"
+	in_ns "$ag" "$TW_GEN" pairs --no-listen -n 4 -p 7001 || die "tw_gen"
+	check "a later second than the peer's timestamp: all eligible" \
+		wait_until 3 eval '[ "$(field "$ag" reuse_eligible)" == 4 ]'
+	check_eq "and connect() takes one" ok \
+		"$(in_ns "$ag" "$TW_GEN" connect -a 127.0.0.1 -p 7001)"
+fi
+
+finish
