@@ -128,6 +128,7 @@ static void tws_walk_hash(struct tws_walk *w, struct inet_hashinfo *h)
 
 int tws_walk_existing(void)
 {
+	struct inet_hashinfo *shared;
 	struct tws_walk w = { };
 	struct net *net;
 
@@ -135,13 +136,17 @@ int tws_walk_existing(void)
 	if (!w.held)
 		return -ENOMEM;
 
-	/* Most namespaces share the global hash; some have their own. */
-	tws_walk_hash(&w, &tcp_hashinfo);
+	/*
+	 * Most namespaces share the initial namespace's hash (tcp_hashinfo,
+	 * no longer exported); some have their own.
+	 */
+	shared = tws_net_ehash(&init_net);
+	tws_walk_hash(&w, shared);
 	down_read(&net_rwsem);
 	for_each_net(net) {
 		struct inet_hashinfo *h = tws_net_ehash(net);
 
-		if (h == &tcp_hashinfo || !maybe_get_net(net))
+		if (h == shared || !maybe_get_net(net))
 			continue;
 		tws_walk_hash(&w, h);
 		put_net(net);

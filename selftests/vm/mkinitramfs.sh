@@ -17,6 +17,8 @@
 #   scripts, TESTS, settings, vm/), kselftest/runner.sh, bin/ (first in the
 #   guest's PATH), and e.g. the module's .ko.
 # Env:   TWS_KVER        kernel version for the modules (default: kver.sh)
+#        TWS_MODROOT     take them from TWS_MODROOT/lib/modules/TWS_KVER
+#                        (default /: the host's; kernel.sh prints MODROOT)
 #        TWS_KMODS       host modules to add, with their dependencies
 #                        (default "veth dummy sch_netem"; "" for none)
 #        TWS_EXTRA_BINS  more host programs to add (names or paths)
@@ -174,23 +176,34 @@ if [ -z "$kver" ]; then
 	kver=$(sh "$here/kver.sh" 2>/dev/null) || kver=""
 fi
 kmods=${TWS_KMODS-veth dummy sch_netem}
-if [ -n "$kver" ] && [ -d "/lib/modules/$kver" ]; then
-	mdir=/lib/modules/$kver
+# $modroot: "" for the host's modules, else the other root (no trailing /).
+modroot=$(printf '%s' "${TWS_MODROOT:-/}" | sed 's:/*$::')
+msrc=$modroot/lib/modules/$kver	# where they are on the host
+if [ -n "$kver" ] && [ -d "$msrc" ]; then
+	mdir=/lib/modules/$kver	# where they go in the guest
 	mkdir -p "$root$mdir"
+	if [ -n "$modroot" ] && [ ! -e "$msrc/modules.dep" ]; then
+		depmod -b "$modroot" "$kver" || die "depmod -b $modroot failed"
+	fi
 	for f in modules.builtin modules.builtin.modinfo modules.order; do
-		if [ -e "$mdir/$f" ]; then
-			cp -p "$mdir/$f" "$root$mdir/"
+		if [ -e "$msrc/$f" ]; then
+			cp -p "$msrc/$f" "$root$mdir/"
 		fi
 	done
 	for m in $kmods; do
-		deps=$(modprobe -S "$kver" --show-depends "$m" 2>/dev/null) || {
+		deps=$(modprobe ${modroot:+-d "$modroot"} -S "$kver" \
+			--show-depends "$m" 2>/dev/null) || {
 			echo "$prog: warning: no module $m for $kver" >&2
 			continue
 		}
 		echo "$deps" | while read -r w f _; do
 			if [ "$w" = insmod ]; then
-				mkdir -p "$root$(dirname "$f")"
-				cp -p "$f" "$root$f"
+				case $f in
+				"$msrc"/*) g=$mdir/${f#"$msrc"/} ;;
+				*) g=$f ;;
+				esac
+				mkdir -p "$root$(dirname "$g")"
+				cp -p "$f" "$root$g"
 			fi
 		done
 	done

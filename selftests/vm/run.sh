@@ -1,68 +1,104 @@
 #!/bin/bash
-# run.sh - build tw_stats for the kernel the VM boots, boot it and run the
-# selftests (check) or the demonstration (demo) inside.
+# run.sh - build tw_stats for each kernel users run, boot each in a VM and
+# run the selftests (check) or the demonstration (demo) inside.
 #
 # The host's own kernel cannot load modules, so everything that loads the
-# module runs in QEMU (selftests/vm/boot.sh).  The module is built in a
-# copy of the tree under .cache so that the host's build stays its own.
+# module runs in QEMU (boot.sh).  kernel.sh fetches and caches each
+# kernel (6.12 and 7.3 build in a Debian trixie chroot); kbuild.sh builds
+# the module for it in a copy of the tree under .cache.
 #
 # Usage: run.sh check | demo
-# Env:   TWS_ACCEL, TWS_SMP, TWS_MEM, TWS_TIMEOUT: see boot.sh
-# Exit:  check: 0 when every test passed; its last line is
-#        "N passed, N failed[, N skipped]".
+# Env:   KERNELS      the kernels, default "6.1 6.12 7.3" (demo: the first)
+#        TWS_ACCEL, TWS_SMP, TWS_MEM, TWS_TIMEOUT: see boot.sh
+# Exit:  check: 0 when every test on every kernel passed.  One line per
+#        kernel, then the sum as the last line: "N passed, N failed".
 set -eu
 
 mode=${1:-check}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache="$top/.cache"
+kernels=${KERNELS:-6.1 6.12 7.3}
 case $mode in
-check|demo) ;;
+check) ;;
+demo) kernels=${kernels%% *} ;;
 *) echo "usage: run.sh check|demo" >&2; exit 2 ;;
 esac
 
 "$here/deps.sh"
 "$here/framework.sh" "$cache"
-kver=$("$here/kver.sh")
-kdir=/lib/modules/$kver/build
-
-build="$cache/build-$kver"
-rm -rf "$build"
-mkdir -p "$build"
-cp -r "$top/Kbuild" "$top/module" "$build/"
-echo "== building tw_stats.ko for $kver"
-# Our own bar: W=1 and checkpatch are quiet, or nothing is tested.
-make -s -C "$kdir" M="$build" W=1 modules 2>&1 | tee "$build/build.log"
-if grep -q 'warning:' "$build/build.log"; then
-	echo "run.sh: the module builds with warnings (W=1)" >&2
-	exit 1
-fi
 make -s -C "$top" style
-make -s -C "$top/selftests" KSFT_DIR="$cache/kselftest" OUTPUT="$build" all
+make -s -C "$top/selftests" KSFT_DIR="$cache/kselftest" OUTPUT="$cache" all
 
-stage="$cache/stage-$kver"
-rm -rf "$stage"
-mkdir -p "$stage/selftests/vm" "$stage/kselftest"
-cp "$build/module/tw_stats.ko" "$stage/"
-cp "$top"/selftests/*.sh "$top/selftests/TESTS" "$top/selftests/settings" \
-	"$stage/selftests/"
-cp "$build/tw_gen" "$stage/selftests/"
-cp "$here/guest.sh" "$stage/selftests/vm/"
-cp -r "$cache/kselftest/kselftest/." "$stage/kselftest/"
-"$here/mkinitramfs.sh" "$stage" "$cache/initrd-$kver.gz"
+# run_one SERIES: build, stage, boot; leaves the console in $log.
+run_one() {
+	local series=$1 build stage KVER VMLINUZ MODROOT KDIR CHROOT
 
-log="$cache/$mode-$kver.log"
-echo "== booting Debian $kver (${TWS_ACCEL:-tcg}), log in $log"
-set +e
-TWS_LOG="$log" "$here/boot.sh" "/boot/vmlinuz-$kver" \
-	"$cache/initrd-$kver.gz" /tws/selftests/vm/guest.sh "$mode"
-rc=$?
-set -e
-[ "$mode" = demo ] && exit $rc
-set +e
-line=$("$here/tap-summary.sh" <"$log" | tail -1)
-summary=$?
-set -e
-echo "== $kver: $line"
-echo "$line"
-[ $rc -eq 0 ] && [ $summary -eq 0 ]
+	local vars
+
+	vars=$("$here/kernel.sh" "$series") || return 1
+	eval "$vars"
+	build="$cache/build-$series"
+	rm -rf "$build"
+	mkdir -p "$build"
+	cp -r "$top/Kbuild" "$top/module" "$build/"
+	echo "== building tw_stats.ko for $KVER"
+	# Our own bar: W=1 is quiet, or nothing is tested.
+	"$here/kbuild.sh" "$series" "$build" 2>&1 | tee "$build/build.log"
+	[ -f "$build/module/tw_stats.ko" ] || return 1
+	if grep -q 'warning:' "$build/build.log"; then
+		echo "run.sh: the module builds with warnings on $KVER" >&2
+		return 1
+	fi
+
+	stage="$cache/stage-$series"
+	rm -rf "$stage"
+	mkdir -p "$stage/selftests/vm" "$stage/kselftest"
+	cp "$build/module/tw_stats.ko" "$stage/"
+	cp "$top"/selftests/*.sh "$top/selftests/TESTS" \
+		"$top/selftests/settings" "$cache/tw_gen" "$stage/selftests/"
+	cp "$here/guest.sh" "$stage/selftests/vm/"
+	cp -r "$cache/kselftest/kselftest/." "$stage/kselftest/"
+	TWS_KVER=$KVER TWS_MODROOT=$MODROOT \
+		"$here/mkinitramfs.sh" "$stage" "$cache/initrd-$series.gz"
+
+	echo "== booting Debian $KVER (${TWS_ACCEL:-tcg}), log in $log"
+	TWS_LOG="$log" "$here/boot.sh" "$VMLINUZ" "$cache/initrd-$series.gz" \
+		/tws/selftests/vm/guest.sh "$mode"
+}
+
+passed=0
+failed=0
+skipped=0
+lines=()
+status=0
+for series in $kernels; do
+	log="$cache/$mode-$series.log"
+	rm -f "$log"
+	set +e
+	(run_one "$series")
+	rc=$?
+	set -e
+	[ "$mode" = demo ] && exit $rc
+	line=""
+	[ -f "$log" ] && line=$("$here/tap-summary.sh" <"$log" | tail -n 1)
+	if [ -z "$line" ]; then
+		line="0 passed, 1 failed"
+	fi
+	read -r p _ f _ s _ <<<"${line//,/}"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + ${s:-0}))
+	[ $rc -eq 0 ] && [ "${f:-1}" -eq 0 ] || status=1
+	lines+=("$series: $line")
+done
+
+for l in "${lines[@]}"; do
+	echo "== $l"
+done
+if [ $skipped -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+exit $status
