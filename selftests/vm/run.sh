@@ -27,8 +27,37 @@ esac
 
 "$here/deps.sh"
 "$here/framework.sh" "$cache"
-make -s -C "$top" style
 make -s -C "$top/selftests" KSFT_DIR="$cache/kselftest" OUTPUT="$cache" all
+
+passed=0
+failed=0
+skipped=0
+lines=()
+status=0
+
+# host_check DESC CMD...: a test of the tree itself, run on the host.
+host_check() {
+	local desc=$1
+
+	shift
+	if "$@" >"$cache/host-check.log" 2>&1; then
+		echo "ok - host: $desc"
+		passed=$((passed + 1))
+	else
+		sed 's/^/# /' "$cache/host-check.log"
+		echo "not ok - host: $desc"
+		failed=$((failed + 1))
+		status=1
+	fi
+}
+
+if [ "$mode" = check ]; then
+	host_check "checkpatch.pl --no-tree is quiet on module/" \
+		make -s -C "$top" style
+	host_check "dkms build against the host's 6.1 headers" \
+		"$here/dkms.sh"
+	lines+=("host: $passed passed, $failed failed")
+fi
 
 # run_one SERIES: build, stage, boot; leaves the console in $log.
 run_one() {
@@ -67,11 +96,6 @@ run_one() {
 		/tws/selftests/vm/guest.sh "$mode"
 }
 
-passed=0
-failed=0
-skipped=0
-lines=()
-status=0
 for series in $kernels; do
 	log="$cache/$mode-$series.log"
 	rm -f "$log"
