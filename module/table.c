@@ -401,6 +401,19 @@ static void tws_unlink(struct tws_net *tn, struct tws_entry *e)
 
 /* --- entries ---------------------------------------------------------- */
 
+/*
+ * A namespace's counters are freed when it exits, one grace period after
+ * it is marked dead: count only inside a read-side section that saw it
+ * alive.
+ */
+#define tws_inc(tn, field)						\
+	do {								\
+		rcu_read_lock();					\
+		if (!READ_ONCE((tn)->dead))				\
+			this_cpu_inc((tn)->pc->field);			\
+		rcu_read_unlock();					\
+	} while (0)
+
 static struct tws_entry *tws_find(unsigned int b, const void *key)
 {
 	struct tws_entry *e;
@@ -474,16 +487,20 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 			return err;
 		goto untracked;
 	}
-	this_cpu_inc(tn->pc->entered);
+	tws_inc(tn, entered);
 	return 0;
 
 untracked:
-	this_cpu_inc(tn->pc->entered);
-	this_cpu_inc(tn->pc->untracked);
+	tws_inc(tn, entered);
+	tws_inc(tn, untracked);
 	return 1;
 }
 
-/* A FIN or ACK re-armed the timer; the substate or timestamp may have moved. */
+/*
+ * A FIN or ACK re-armed the timer; the substate or timestamp may have
+ * moved.  Also called after the load-time walk, whose snapshot may predate
+ * a re-arm that found no entry yet: the expiry then only moves forward.
+ */
 void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
 {
 	unsigned int b = tws_ehashfn(tw);
@@ -510,7 +527,8 @@ void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
 		tws_agg_add(&e->dest->agg, e);
 		tws_agg_add(&tn->agg, e);
 		spin_unlock(&tn->lock);
-		e->expires = expires;
+		if (time_after(expires, e->expires))
+			e->expires = expires;
 	}
 	spin_unlock_irqrestore(tws_elock(b), flags);
 }
@@ -554,7 +572,7 @@ void tws_end(const struct inet_timewait_sock *tw)
 		 */
 		return;
 	}
-	this_cpu_inc(tn->pc->ended);
+	tws_inc(tn, ended);
 }
 
 static bool tws_unhashed(const void *key)
@@ -577,7 +595,7 @@ bool tws_drop_ghost(const struct inet_timewait_sock *tw)
 	if (!e)
 		return false;
 	tws_free_entry(e);
-	this_cpu_inc(tn->pc->ended);
+	tws_inc(tn, ended);
 	return true;
 }
 
@@ -586,7 +604,7 @@ void tws_count_overflow(struct net *net)
 	struct tws_net *tn = tws_pernet(net);
 
 	if (tn)
-		this_cpu_inc(tn->pc->overflow);
+		tws_inc(tn, overflow);
 }
 
 /* --- readers ---------------------------------------------------------- */
@@ -729,6 +747,8 @@ void tws_net_exit(struct net *net, struct tws_net *tn)
 	spin_lock_irq(&tn->lock);
 	tn->dead = true;
 	spin_unlock_irq(&tn->lock);
+	/* Kernel sockets may still close into TIME_WAIT here: see tws_inc(). */
+	synchronize_rcu();
 
 	for (;;) {
 		key = NULL;

@@ -11,7 +11,9 @@
  * will remove.  The walk therefore holds a reference on what it adds,
  * waits for an RCU grace period (every kill runs with BHs off, so any
  * kill under way has finished by then), and drops the entries whose
- * minisocket has left the hash meanwhile.
+ * minisocket has left the hash meanwhile.  A FIN may also have moved one
+ * from FIN_WAIT2 to TIME_WAIT between the snapshot and the insertion,
+ * when the probe had no entry to update: the survivors are read again.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -43,8 +45,13 @@ static void tws_walk_flush(struct tws_walk *w)
 		return;
 	synchronize_rcu();
 	for (i = 0; i < w->n; i++) {
-		w->ghosts += tws_drop_ghost(w->held[i]);
-		inet_twsk_put(w->held[i]);
+		struct inet_timewait_sock *tw = w->held[i];
+
+		if (tws_drop_ghost(tw))
+			w->ghosts++;
+		else
+			tws_rearm(tw, READ_ONCE(tw->tw_timer.expires));
+		inet_twsk_put(tw);
 	}
 	w->n = 0;
 }

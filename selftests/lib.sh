@@ -91,8 +91,11 @@ tws_cleanup() {
 	done
 	tws_pids=()
 	for ns in "${tws_namespaces[@]}"; do
+		# Whatever still runs there would outlive the test otherwise.
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
+	tws_namespaces=()
 	unload_module
 }
 
