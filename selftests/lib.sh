@@ -150,6 +150,16 @@ bg_ns() {
 	tws_pids+=($!)
 }
 
+# listen NS PORT: a tw_gen listener in NS that closes after its peer, up
+# before this returns, stopped when the test ends.
+listen() {
+	local out="$TMPDIR/tws-listen.$$.$2"
+
+	bg_ns "$1" "$TW_GEN" listen -p "$2" >"$out"
+	wait_until 5 grep -q listening "$out" || die "no listener on $2"
+	rm -f "$out"
+}
+
 module_loaded() {
 	[ -d /sys/module/tw_stats ]
 }

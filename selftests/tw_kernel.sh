@@ -16,14 +16,6 @@ kver_ge() {
 	[ "$(printf '%s\n%s\n' "$v" "$r" | sort -V | head -n 1)" == "$v" ]
 }
 
-listen() {
-	local out="$TMPDIR/tws-l.$$.$2"
-
-	bg_ns "$1" "$TW_GEN" listen -p "$2" >"$out"
-	wait_until 5 grep -q listening "$out" || die "listener on $2"
-	rm -f "$out"
-}
-
 mark=$(dmesg | wc -l)
 load_module || die "insmod failed"
 armed=$(dmesg | tail -n +$((mark + 1)) | sed -n 's/.*tw_stats: armed //p')

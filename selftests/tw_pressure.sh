@@ -16,8 +16,7 @@ new_ns ns
 in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="40000 40009"
 in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=0
 load_module || die "insmod failed"
-bg_ns "$ns" "$TW_GEN" listen -p 7000 >"$TMPDIR/tws-listen.$$"
-wait_until 5 grep -q listening "$TMPDIR/tws-listen.$$" || die "listener"
+listen "$ns" 7000
 
 in_ns "$ns" "$TW_GEN" pairs --no-listen -n 10 -p 7000 || die "tw_gen"
 check "10 TIME_WAITs to one destination" wait_until 5 counts_settled "$ns" 10
@@ -34,8 +33,7 @@ new_ns rs
 in_ns "$rs" sysctl -qw net.ipv4.ip_local_port_range="41000 41009"
 in_ns "$rs" sysctl -qw net.ipv4.ip_local_reserved_ports="41003,41007"
 in_ns "$rs" sysctl -qw net.ipv4.tcp_tw_reuse=0
-bg_ns "$rs" "$TW_GEN" listen -p 7001 >"$TMPDIR/tws-listen2.$$"
-wait_until 5 grep -q listening "$TMPDIR/tws-listen2.$$" || die "listener"
+listen "$rs" 7001
 in_ns "$rs" "$TW_GEN" pairs --no-listen -n 4 -p 7001 || die "tw_gen"
 check_eq "reserved ports counted" 2 "$(field "$rs" ports_reserved)"
 check_eq "usable is range minus reserved" 8 "$(top "$rs" 127.0.0.1:7001 5)"
@@ -65,5 +63,4 @@ check_eq "as TcpExtTCPTimeWaitOverflow does" \
 	"$(nstat_get "$ov" TcpExtTCPTimeWaitOverflow)" "$(field "$ov" overflow)"
 check "tw_count stays at the limit" counts_settled "$ov" 5
 
-rm -f "$TMPDIR/tws-listen.$$" "$TMPDIR/tws-listen2.$$"
 finish

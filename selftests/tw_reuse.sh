@@ -11,14 +11,6 @@ eligible_is() {
 	[ "$(field "$1" reuse_eligible)" == "$2" ]
 }
 
-listen() {
-	local ns=$1 port=$2 out="$TMPDIR/tws-l.$$.$2"
-
-	bg_ns "$ns" "$TW_GEN" listen -a "${3:-127.0.0.1}" -p "$port" >"$out"
-	wait_until 5 grep -q listening "$out" || die "listener on $port"
-	rm -f "$out"
-}
-
 load_module || die "insmod failed"
 
 new_ns ns
