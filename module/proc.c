@@ -63,19 +63,31 @@ static void tws_show_pressure(struct seq_file *m, const struct tws_top *t,
 	seq_printf(m, " %5u.%u%%\n", permille / 10, permille % 10);
 }
 
+static const char *const tws_cause_names[TWS_END_MAX] = {
+	[TWS_END_TIMER]	= "timer",
+	[TWS_END_REUSE]	= "reuse",
+	[TWS_END_SYN]	= "syn",
+	[TWS_END_RST]	= "rst",
+	[TWS_END_PURGE]	= "purge",
+	[TWS_END_OTHER]	= "other",
+};
+
 static void tws_show_net(struct seq_file *m, struct net *net,
 			 struct tws_summary *s)
 {
 	unsigned int usable, i;
+	u64 ended = 0;
 	char local[64], remote[64];
 
 	tws_summarize(net, s);
 	usable = s->ports_usable;
 
-	seq_printf(m, "%-22s %llu\n", "tw_count", s->sum.entered - s->sum.ended);
+	for (i = 0; i < TWS_END_MAX; i++)
+		ended += s->sum.ended[i];
+	seq_printf(m, "%-22s %llu\n", "tw_count", s->sum.entered - ended);
 	seq_printf(m, "%-22s %u\n", "tw_fin_wait2", s->fw2);
 	seq_printf(m, "%-22s %llu\n", "entered", s->sum.entered);
-	seq_printf(m, "%-22s %llu\n", "ended", s->sum.ended);
+	seq_printf(m, "%-22s %llu\n", "ended", ended);
 	seq_printf(m, "%-22s %llu\n", "untracked", s->sum.untracked);
 	seq_printf(m, "%-22s %llu\n", "overflow", s->sum.overflow);
 	seq_printf(m, "%-22s %u\n", "reuse_eligible", s->eligible);
@@ -88,6 +100,12 @@ static void tws_show_net(struct seq_file *m, struct net *net,
 	if (TWS_HAVE_REUSE_DELAY)
 		seq_printf(m, "%-22s %u\n", "tcp_tw_reuse_delay_ms",
 			   s->reuse_delay_ms);
+	for (i = 0; i < TWS_END_MAX; i++)
+		seq_printf(m, "ended_%-16s %llu\n", tws_cause_names[i],
+			   s->sum.ended[i]);
+	seq_printf(m, "%-22s %llu\n", "rearmed", s->sum.rearmed);
+	seq_printf(m, "%-22s %llu\n", "fin_wait2_to_time_wait",
+		   s->sum.fw2_to_tw);
 
 	seq_printf(m, "\n%-39s %-47s %8s %8s %8s %8s\n", "local", "remote",
 		   "tw", "reusable", "ports", "pressure");

@@ -498,10 +498,11 @@ untracked:
 
 /*
  * A FIN or ACK re-armed the timer; the substate or timestamp may have
- * moved.  Also called after the load-time walk, whose snapshot may predate
- * a re-arm that found no entry yet: the expiry then only moves forward.
+ * moved.  The expiry only moves forward: a re-arm always extends it, and
+ * a refresh after the walk may race with one.
  */
-void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
+static void tws_update(const struct inet_timewait_sock *tw,
+		       unsigned long expires, bool walked)
 {
 	unsigned int b = tws_ehashfn(tw);
 	struct tws_net *tn;
@@ -515,6 +516,11 @@ void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
 		tws_snap_tw(&s, tw);
 		tn = tws_pernet(e->net);
 		spin_lock(&tn->lock);
+		if (!walked && e->substate == TCP_FIN_WAIT2 &&
+		    s.substate == TCP_TIME_WAIT)
+			tws_inc(tn, fw2_to_tw);
+		else if (!walked && s.substate == TCP_TIME_WAIT)
+			tws_inc(tn, rearmed);
 		tws_agg_sub(&e->dest->agg, e);
 		tws_agg_sub(&tn->agg, e);
 		e->substate = s.substate;
@@ -531,6 +537,17 @@ void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
 			e->expires = expires;
 	}
 	spin_unlock_irqrestore(tws_elock(b), flags);
+}
+
+void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
+{
+	tws_update(tw, expires, false);
+}
+
+/* The walk's snapshot may predate a re-arm that found no entry yet. */
+void tws_refresh(const struct inet_timewait_sock *tw)
+{
+	tws_update(tw, READ_ONCE(tw->tw_timer.expires), true);
 }
 
 static struct tws_entry *tws_take(const void *key, const struct net *net,
@@ -553,7 +570,7 @@ static struct tws_entry *tws_take(const void *key, const struct net *net,
 }
 
 /* inet_twsk_kill(): the one place every minisocket ends. */
-void tws_end(const struct inet_timewait_sock *tw)
+void tws_end(const struct inet_timewait_sock *tw, enum tws_cause cause)
 {
 	struct net *net = twsk_net(tw);
 	struct tws_net *tn = tws_pernet(net);
@@ -572,7 +589,7 @@ void tws_end(const struct inet_timewait_sock *tw)
 		 */
 		return;
 	}
-	tws_inc(tn, ended);
+	tws_inc(tn, ended[cause]);
 }
 
 static bool tws_unhashed(const void *key)
@@ -594,8 +611,9 @@ bool tws_drop_ghost(const struct inet_timewait_sock *tw)
 
 	if (!e)
 		return false;
+	/* Its kill found no entry yet, so its cause is not known. */
 	tws_free_entry(e);
-	tws_inc(tn, ended);
+	tws_inc(tn, ended[TWS_END_OTHER]);
 	return true;
 }
 
@@ -672,16 +690,19 @@ void tws_summarize(struct net *net, struct tws_summary *out)
 	const struct tws_rank *r;
 	struct tws_dest *d;
 	unsigned long flags;
-	int cpu, port, last;
+	int cpu, port, last, i;
 
 	memset(out, 0, sizeof(*out));
 	for_each_possible_cpu(cpu) {
 		const struct tws_counters *c = per_cpu_ptr(tn->pc, cpu);
 
 		out->sum.entered += READ_ONCE(c->entered);
-		out->sum.ended += READ_ONCE(c->ended);
+		for (i = 0; i < TWS_END_MAX; i++)
+			out->sum.ended[i] += READ_ONCE(c->ended[i]);
 		out->sum.untracked += READ_ONCE(c->untracked);
 		out->sum.overflow += READ_ONCE(c->overflow);
+		out->sum.rearmed += READ_ONCE(c->rearmed);
+		out->sum.fw2_to_tw += READ_ONCE(c->fw2_to_tw);
 	}
 	inet_get_local_port_range(net, &out->port_low, &out->port_high);
 	/*

@@ -46,6 +46,7 @@ check "age_ms and expires_ms are within TCP_TIMEWAIT_LEN" \
 # Orphaned FIN_WAIT2 minisockets, then the peer's FIN moves them on.
 # Orphaned FIN_WAIT2 minisockets; SIGTERM ends tw_gen's hold, and the
 # FIN of its server sockets moves them on.
+moved=$(field "$ns" fin_wait2_to_time_wait)
 out="$TMPDIR/tws-fw2.$$"
 bg_ns "$ns" "$TW_GEN" pairs -v -n 15 -p 5004 --fin-wait2 50 >"$out"
 holder=$!
@@ -61,6 +62,8 @@ check_eq "their peer's FIN moved them to TIME_WAIT" 0 \
 	"$(field "$ns" tw_fin_wait2)"
 check_eq "rows follow the move" "$(ss_rows "$ns" time-wait)" \
 	"$(rows "$ns" TIME_WAIT)"
+check_eq "fin_wait2_to_time_wait counted the 15" $((moved + 15)) \
+	"$(field "$ns" fin_wait2_to_time_wait)"
 check_eq "a re-armed minisocket counts once" 275 "$(field "$ns" tw_count)"
 rm -f "$out"
 
@@ -76,5 +79,6 @@ check_eq "entered counts those found at load" 45 "$(field "$late" entered)"
 check_eq "their rows equal ss" "$(ss_rows "$late" time-wait)" \
 	"$(rows "$late" TIME_WAIT)"
 check "and the first namespace's too" counts_settled "$ns" 275
+check "entered = tw_count + ended_*" identity "$late"
 
 finish
