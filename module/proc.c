@@ -106,6 +106,8 @@ static void tws_show_net(struct seq_file *m, struct net *net,
 	seq_printf(m, "%-22s %llu\n", "rearmed", s->sum.rearmed);
 	seq_printf(m, "%-22s %llu\n", "fin_wait2_to_time_wait",
 		   s->sum.fw2_to_tw);
+	seq_printf(m, "%-22s %llu\n", "tw_memory_bytes", s->tw_memory);
+	seq_printf(m, "%-22s %llu\n", "table_memory_bytes", s->table_memory);
 
 	seq_printf(m, "\n%-39s %-47s %8s %8s %8s %8s\n", "local", "remote",
 		   "tw", "reusable", "ports", "pressure");
@@ -223,8 +225,9 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	if (v == SEQ_START_TOKEN) {
 		if (r->scope == TWS_SCOPE_ALL)
 			seq_printf(m, "%-10s ", "netns");
-		seq_printf(m, "%-47s %-47s %-9s %8s %10s %5s\n", "local",
-			   "remote", "state", "age_ms", "expires_ms", "reuse");
+		seq_printf(m, "%-47s %-47s %-9s %8s %10s %5s %6s\n", "local",
+			   "remote", "state", "age_ms", "expires_ms", "reuse",
+			   "rearms");
 		return 0;
 	}
 	tws_addr(local, sizeof(local), &row->dkey, &row->dkey.saddr,
@@ -234,11 +237,11 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	left = (long)(row->expires - now);
 	if (r->scope == TWS_SCOPE_ALL)
 		seq_printf(m, "%-10u ", row->netns);
-	seq_printf(m, "%-47s %-47s %-9s %8u %10u %5s\n", local, remote,
+	seq_printf(m, "%-47s %-47s %-9s %8u %10u %5s %6u\n", local, remote,
 		   row->substate == TCP_FIN_WAIT2 ? "FIN_WAIT2" : "TIME_WAIT",
 		   jiffies_to_msecs(now - row->born),
 		   left > 0 ? jiffies_to_msecs(left) : 0,
-		   row->eligible ? "yes" : "no");
+		   row->eligible ? "yes" : "no", row->rearms);
 	return 0;
 }
 

@@ -51,6 +51,7 @@ struct tws_entry {
 	unsigned long born;
 	int ts_stamp;
 	u32 entry_ms;
+	unsigned int rearms;
 	u16 lport;
 	u8 substate;
 	u8 loopback;
@@ -79,6 +80,7 @@ static unsigned int tws_hash_bits;
 static spinlock_t tws_elocks[TWS_NLOCKS], tws_dlocks[TWS_NLOCKS];
 static struct kmem_cache *tws_entry_cache;
 static atomic_t tws_nr_entries = ATOMIC_INIT(0);
+static atomic_t tws_nr_dests = ATOMIC_INIT(0);
 
 static unsigned int tws_ehashfn(const void *key)
 {
@@ -97,6 +99,11 @@ static unsigned int tws_dhashfn(const struct net *net,
 		       hash_ptr(net, 32));
 
 	return hash_32(h, tws_hash_bits);
+}
+
+static bool tws_is_v6(const struct inet_timewait_sock *tw)
+{
+	return tw->tw_prot != &tcp_prot;
 }
 
 static bool tws_is_tcp(const struct inet_timewait_sock *tw)
@@ -148,6 +155,7 @@ void tws_snap_tw(struct tws_snap *s, const struct inet_timewait_sock *tw)
 	s->ts_stamp = READ_ONCE(tcp_twsk((const struct sock *)tw)->tw_ts_recent_stamp);
 	s->entry_ms = tws_tw_entry_ms(tw);
 	s->loopback = tws_tw_loopback(tw);
+	s->v6 = tws_is_v6(tw);
 	s->born = jiffies;
 }
 
@@ -358,6 +366,7 @@ static int tws_link(struct tws_net *tn, struct hlist_head *dhead,
 	if (spare) {
 		hlist_add_head(&d->hnode, dhead);
 		list_add(&spare->node, &tn->spare);
+		atomic_inc(&tws_nr_dests);
 	}
 	e->dest = d;
 	list_add_tail(&e->dnode, &d->entries);
@@ -395,6 +404,8 @@ static void tws_unlink(struct tws_net *tn, struct tws_entry *e)
 	}
 	spin_unlock(&tn->lock);
 	spin_unlock(dl);
+	if (d)
+		atomic_dec(&tws_nr_dests);
 	kfree(spare);
 	kfree(d);
 }
@@ -406,13 +417,14 @@ static void tws_unlink(struct tws_net *tn, struct tws_entry *e)
  * it is marked dead: count only inside a read-side section that saw it
  * alive.
  */
-#define tws_inc(tn, field)						\
+#define tws_add(tn, field, n)						\
 	do {								\
 		rcu_read_lock();					\
 		if (!READ_ONCE((tn)->dead))				\
-			this_cpu_inc((tn)->pc->field);			\
+			this_cpu_add((tn)->pc->field, n);		\
 		rcu_read_unlock();					\
 	} while (0)
+#define tws_inc(tn, field)	tws_add(tn, field, 1)
 
 static struct tws_entry *tws_find(unsigned int b, const void *key)
 {
@@ -466,6 +478,7 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 	e->lport = s->lport;
 	e->substate = s->substate;
 	e->loopback = s->loopback;
+	e->rearms = 0;
 
 	b = tws_ehashfn(s->key);
 	db = tws_dhashfn(s->net, &s->dkey);
@@ -488,11 +501,15 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 		goto untracked;
 	}
 	tws_inc(tn, entered);
+	if (s->v6)
+		tws_inc(tn, v6);
 	return 0;
 
 untracked:
 	tws_inc(tn, entered);
 	tws_inc(tn, untracked);
+	if (s->v6)
+		tws_inc(tn, v6);
 	return 1;
 }
 
@@ -521,6 +538,8 @@ static void tws_update(const struct inet_timewait_sock *tw,
 			tws_inc(tn, fw2_to_tw);
 		else if (!walked && s.substate == TCP_TIME_WAIT)
 			tws_inc(tn, rearmed);
+		if (!walked)
+			e->rearms++;
 		tws_agg_sub(&e->dest->agg, e);
 		tws_agg_sub(&tn->agg, e);
 		e->substate = s.substate;
@@ -590,6 +609,8 @@ void tws_end(const struct inet_timewait_sock *tw, enum tws_cause cause)
 		return;
 	}
 	tws_inc(tn, ended[cause]);
+	if (tws_is_v6(tw))
+		tws_add(tn, v6, -1);
 }
 
 static bool tws_unhashed(const void *key)
@@ -614,6 +635,8 @@ bool tws_drop_ghost(const struct inet_timewait_sock *tw)
 	/* Its kill found no entry yet, so its cause is not known. */
 	tws_free_entry(e);
 	tws_inc(tn, ended[TWS_END_OTHER]);
+	if (tws_is_v6(tw))
+		tws_add(tn, v6, -1);
 	return true;
 }
 
@@ -661,6 +684,7 @@ unsigned int tws_rows(unsigned int b, unsigned int skip,
 		rows[n].born = e->born;
 		rows[n].lport = e->lport;
 		rows[n].substate = e->substate;
+		rows[n].rearms = e->rearms;
 		rows[n].eligible = tws_entry_eligible(e,
 					tws_sysctl_tw_reuse(e->net));
 		n++;
@@ -684,6 +708,29 @@ static unsigned int tws_count_in_range(struct tws_dest *d, int lo, int hi)
 	return d->in_range;
 }
 
+/*
+ * The kernel's cost: live minisockets times their slab's object size,
+ * per family; ours: entries, destinations with their rank, hash heads.
+ */
+static void tws_memory(struct tws_summary *out)
+{
+	u64 live = out->sum.entered, v6 = out->sum.v6;
+	int i;
+
+	for (i = 0; i < TWS_END_MAX; i++)
+		live -= out->sum.ended[i];
+	out->tw_memory = (live - v6) *
+		kmem_cache_size(tcp_prot.twsk_prot->twsk_slab);
+#if IS_ENABLED(CONFIG_IPV6)
+	out->tw_memory += v6 * kmem_cache_size(tcpv6_prot.twsk_prot->twsk_slab);
+#endif
+	out->table_memory = (u64)atomic_read(&tws_nr_entries) *
+				kmem_cache_size(tws_entry_cache) +
+			    (u64)atomic_read(&tws_nr_dests) *
+				(sizeof(struct tws_dest) + sizeof(struct tws_rank)) +
+			    2 * sizeof(*tws_ehash) * tws_buckets();
+}
+
 void tws_summarize(struct net *net, struct tws_summary *out)
 {
 	struct tws_net *tn = tws_pernet(net);
@@ -703,7 +750,9 @@ void tws_summarize(struct net *net, struct tws_summary *out)
 		out->sum.overflow += READ_ONCE(c->overflow);
 		out->sum.rearmed += READ_ONCE(c->rearmed);
 		out->sum.fw2_to_tw += READ_ONCE(c->fw2_to_tw);
+		out->sum.v6 += READ_ONCE(c->v6);
 	}
+	tws_memory(out);
 	inet_get_local_port_range(net, &out->port_low, &out->port_high);
 	/*
 	 * connect() searches an even number of ports (__inet_hash_connect()

@@ -38,6 +38,7 @@ struct tws_snap {
 	u16 lport;
 	u8 substate;			/* TCP_TIME_WAIT or TCP_FIN_WAIT2 */
 	u8 loopback;			/* what tcp_tw_reuse=2 accepts */
+	u8 v6;				/* from tcpv6_prot's slab */
 };
 
 /*
@@ -72,6 +73,7 @@ struct tws_counters {
 	u64 overflow;
 	u64 rearmed;			/* timer restarted in TIME_WAIT */
 	u64 fw2_to_tw;			/* FIN_WAIT2 -> TIME_WAIT */
+	u64 v6;				/* live ones from tcpv6_prot (mod 2^64) */
 };
 
 /* Per network namespace, from net_generic(). */
@@ -100,6 +102,7 @@ struct tws_row {
 	u16 lport;
 	u8 substate;
 	u8 eligible;
+	unsigned int rearms;
 };
 
 /* One destination line of /proc/tw_stats. */
@@ -120,6 +123,7 @@ struct tws_summary {
 	unsigned int ports_usable;
 	int reuse, timestamps, max_tw_buckets;
 	unsigned int reuse_delay_ms;
+	u64 tw_memory, table_memory;	/* bytes */
 	unsigned int ntop;
 	struct tws_top top[10];
 };
