@@ -152,11 +152,12 @@ struct tws_point {
 	struct kretprobe krp;		/* used when krp.handler is set */
 };
 
+/*
+ * Armed in this order and disarmed in reverse: births last, so that every
+ * minisocket the table takes in from then on has its re-arms and its end
+ * seen; those born before are the walk's.
+ */
 static struct tws_point tws_points[] = {
-	{
-		.names		= TWS_NAMES(TWS_HASHDANCE_SYMBOL),
-		.kp.pre_handler	= tws_born,
-	},
 	{
 		.names		= TWS_NAMES("__inet_twsk_schedule"),
 		.kp.pre_handler	= tws_rearmed,
@@ -187,6 +188,10 @@ static struct tws_point tws_points[] = {
 			.handler	= tws_process_ret,
 			.data_size	= sizeof(void *),
 		},
+	},
+	{
+		.names		= TWS_NAMES(TWS_HASHDANCE_SYMBOL),
+		.kp.pre_handler	= tws_born,
 	},
 };
 
