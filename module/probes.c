@@ -9,13 +9,6 @@
  *   inet_twsk_alloc() returning NULL                 tcp_time_wait() got
  *                                                    no minisocket
  *
- * and two that only tell why a minisocket ends.  A kill from its timer
- * comes straight from the timer; every other one comes through
- * inet_twsk_deschedule_put() with BHs off, so a per-CPU mark set there
- * reaches the kill: an RST kills it inside tcp_timewait_state_process(),
- * a SYN right after that returned TCP_TW_SYN, a connect() taking it over
- * has already unhashed it, and a purge finds its namespace dead.
- *
  * tcp_time_wait() itself is not probed: at its entry there is no
  * minisocket yet, and its outcome shows only in inet_twsk_alloc()'s
  * return.  The hash insertion is the first point where the minisocket is
@@ -31,9 +24,7 @@
 
 #include <linux/kprobes.h>
 #include <linux/ptrace.h>
-#include <net/net_namespace.h>
 #include <net/sock.h>
-#include <net/tcp.h>
 
 #include "compat.h"
 #include "tw_stats.h"
@@ -66,64 +57,9 @@ static int tws_rearmed(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-/* The minisocket being descheduled, being processed, reopened by SYN. */
-static DEFINE_PER_CPU(const void *, tws_early);
-static DEFINE_PER_CPU(const void *, tws_inproc);
-static DEFINE_PER_CPU(const void *, tws_syn);
-
-static enum tws_cause tws_cause(const struct inet_timewait_sock *tw)
-{
-	if (!check_net(twsk_net(tw)))
-		return TWS_END_PURGE;
-	if (this_cpu_read(tws_early) != tw)
-		return TWS_END_TIMER;
-	if (hlist_nulls_unhashed(&tw->tw_node))
-		return TWS_END_REUSE;
-	if (this_cpu_read(tws_inproc) == tw)
-		return TWS_END_RST;
-	if (this_cpu_read(tws_syn) == tw)
-		return TWS_END_SYN;
-	return TWS_END_OTHER;
-}
-
 static int tws_killed(struct kprobe *p, struct pt_regs *regs)
 {
-	const struct inet_timewait_sock *tw = tws_arg(regs, 0);
-
-	tws_end(tw, tws_cause(tw));
-	return 0;
-}
-
-static int tws_desched_entry(struct kretprobe_instance *ri,
-			     struct pt_regs *regs)
-{
-	this_cpu_write(tws_early, tws_arg(regs, 0));
-	return 0;
-}
-
-static int tws_desched_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	this_cpu_write(tws_early, NULL);
-	this_cpu_write(tws_syn, NULL);
-	return 0;
-}
-
-static int tws_process_entry(struct kretprobe_instance *ri,
-			     struct pt_regs *regs)
-{
-	const void *tw = tws_arg(regs, 0);
-
-	*(const void **)ri->data = tw;
-	this_cpu_write(tws_inproc, tw);
-	this_cpu_write(tws_syn, NULL);
-	return 0;
-}
-
-static int tws_process_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	this_cpu_write(tws_inproc, NULL);
-	if (regs_return_value(regs) == TCP_TW_SYN)
-		this_cpu_write(tws_syn, *(const void **)ri->data);
+	tws_end(tws_arg(regs, 0));
 	return 0;
 }
 
@@ -172,21 +108,6 @@ static struct tws_point tws_points[] = {
 			.entry_handler	= tws_alloc_entry,
 			.handler	= tws_alloc_ret,
 			.data_size	= sizeof(struct sock *),
-		},
-	},
-	{
-		.names		= TWS_NAMES("inet_twsk_deschedule_put"),
-		.krp = {
-			.entry_handler	= tws_desched_entry,
-			.handler	= tws_desched_ret,
-		},
-	},
-	{
-		.names		= TWS_NAMES("tcp_timewait_state_process"),
-		.krp = {
-			.entry_handler	= tws_process_entry,
-			.handler	= tws_process_ret,
-			.data_size	= sizeof(void *),
 		},
 	},
 	{

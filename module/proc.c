@@ -63,31 +63,19 @@ static void tws_show_pressure(struct seq_file *m, const struct tws_top *t,
 	seq_printf(m, " %5u.%u%%\n", permille / 10, permille % 10);
 }
 
-static const char *const tws_cause_names[TWS_END_MAX] = {
-	[TWS_END_TIMER]	= "timer",
-	[TWS_END_REUSE]	= "reuse",
-	[TWS_END_SYN]	= "syn",
-	[TWS_END_RST]	= "rst",
-	[TWS_END_PURGE]	= "purge",
-	[TWS_END_OTHER]	= "other",
-};
-
 static void tws_show_net(struct seq_file *m, struct net *net,
 			 struct tws_summary *s)
 {
 	unsigned int usable, i;
-	u64 ended = 0;
 	char local[64], remote[64];
 
 	tws_summarize(net, s);
 	usable = s->ports_usable;
 
-	for (i = 0; i < TWS_END_MAX; i++)
-		ended += s->sum.ended[i];
-	seq_printf(m, "%-22s %llu\n", "tw_count", s->sum.entered - ended);
+	seq_printf(m, "%-22s %llu\n", "tw_count", s->sum.entered - s->sum.ended);
 	seq_printf(m, "%-22s %u\n", "tw_fin_wait2", s->fw2);
 	seq_printf(m, "%-22s %llu\n", "entered", s->sum.entered);
-	seq_printf(m, "%-22s %llu\n", "ended", ended);
+	seq_printf(m, "%-22s %llu\n", "ended", s->sum.ended);
 	seq_printf(m, "%-22s %llu\n", "untracked", s->sum.untracked);
 	seq_printf(m, "%-22s %llu\n", "overflow", s->sum.overflow);
 	seq_printf(m, "%-22s %u\n", "reuse_eligible", s->eligible);
@@ -100,14 +88,6 @@ static void tws_show_net(struct seq_file *m, struct net *net,
 	if (TWS_HAVE_REUSE_DELAY)
 		seq_printf(m, "%-22s %u\n", "tcp_tw_reuse_delay_ms",
 			   s->reuse_delay_ms);
-	for (i = 0; i < TWS_END_MAX; i++)
-		seq_printf(m, "ended_%-16s %llu\n", tws_cause_names[i],
-			   s->sum.ended[i]);
-	seq_printf(m, "%-22s %llu\n", "rearmed", s->sum.rearmed);
-	seq_printf(m, "%-22s %llu\n", "fin_wait2_to_time_wait",
-		   s->sum.fw2_to_tw);
-	seq_printf(m, "%-22s %llu\n", "tw_memory_bytes", s->tw_memory);
-	seq_printf(m, "%-22s %llu\n", "table_memory_bytes", s->table_memory);
 
 	seq_printf(m, "\n%-39s %-47s %8s %8s %8s %8s\n", "local", "remote",
 		   "tw", "reusable", "ports", "pressure");
@@ -225,9 +205,8 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	if (v == SEQ_START_TOKEN) {
 		if (r->scope == TWS_SCOPE_ALL)
 			seq_printf(m, "%-10s ", "netns");
-		seq_printf(m, "%-47s %-47s %-9s %8s %10s %5s %6s\n", "local",
-			   "remote", "state", "age_ms", "expires_ms", "reuse",
-			   "rearms");
+		seq_printf(m, "%-47s %-47s %-9s %8s %10s %5s\n", "local",
+			   "remote", "state", "age_ms", "expires_ms", "reuse");
 		return 0;
 	}
 	tws_addr(local, sizeof(local), &row->dkey, &row->dkey.saddr,
@@ -237,11 +216,11 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	left = (long)(row->expires - now);
 	if (r->scope == TWS_SCOPE_ALL)
 		seq_printf(m, "%-10u ", row->netns);
-	seq_printf(m, "%-47s %-47s %-9s %8u %10u %5s %6u\n", local, remote,
+	seq_printf(m, "%-47s %-47s %-9s %8u %10u %5s\n", local, remote,
 		   row->substate == TCP_FIN_WAIT2 ? "FIN_WAIT2" : "TIME_WAIT",
 		   jiffies_to_msecs(now - row->born),
 		   left > 0 ? jiffies_to_msecs(left) : 0,
-		   row->eligible ? "yes" : "no", row->rearms);
+		   row->eligible ? "yes" : "no");
 	return 0;
 }
 

@@ -51,7 +51,6 @@ struct tws_entry {
 	unsigned long born;
 	int ts_stamp;
 	u32 entry_ms;
-	unsigned int rearms;
 	u16 lport;
 	u8 substate;
 	u8 loopback;
@@ -80,7 +79,6 @@ static unsigned int tws_hash_bits;
 static spinlock_t tws_elocks[TWS_NLOCKS], tws_dlocks[TWS_NLOCKS];
 static struct kmem_cache *tws_entry_cache;
 static atomic_t tws_nr_entries = ATOMIC_INIT(0);
-static atomic_t tws_nr_dests = ATOMIC_INIT(0);
 
 static unsigned int tws_ehashfn(const void *key)
 {
@@ -99,11 +97,6 @@ static unsigned int tws_dhashfn(const struct net *net,
 		       hash_ptr(net, 32));
 
 	return hash_32(h, tws_hash_bits);
-}
-
-static bool tws_is_v6(const struct inet_timewait_sock *tw)
-{
-	return tw->tw_prot != &tcp_prot;
 }
 
 static bool tws_is_tcp(const struct inet_timewait_sock *tw)
@@ -155,7 +148,6 @@ void tws_snap_tw(struct tws_snap *s, const struct inet_timewait_sock *tw)
 	s->ts_stamp = READ_ONCE(tcp_twsk((const struct sock *)tw)->tw_ts_recent_stamp);
 	s->entry_ms = tws_tw_entry_ms(tw);
 	s->loopback = tws_tw_loopback(tw);
-	s->v6 = tws_is_v6(tw);
 	s->born = jiffies;
 }
 
@@ -366,7 +358,6 @@ static int tws_link(struct tws_net *tn, struct hlist_head *dhead,
 	if (spare) {
 		hlist_add_head(&d->hnode, dhead);
 		list_add(&spare->node, &tn->spare);
-		atomic_inc(&tws_nr_dests);
 	}
 	e->dest = d;
 	list_add_tail(&e->dnode, &d->entries);
@@ -404,8 +395,6 @@ static void tws_unlink(struct tws_net *tn, struct tws_entry *e)
 	}
 	spin_unlock(&tn->lock);
 	spin_unlock(dl);
-	if (d)
-		atomic_dec(&tws_nr_dests);
 	kfree(spare);
 	kfree(d);
 }
@@ -417,14 +406,13 @@ static void tws_unlink(struct tws_net *tn, struct tws_entry *e)
  * it is marked dead: count only inside a read-side section that saw it
  * alive.
  */
-#define tws_add(tn, field, n)						\
+#define tws_inc(tn, field)						\
 	do {								\
 		rcu_read_lock();					\
 		if (!READ_ONCE((tn)->dead))				\
-			this_cpu_add((tn)->pc->field, n);		\
+			this_cpu_inc((tn)->pc->field);			\
 		rcu_read_unlock();					\
 	} while (0)
-#define tws_inc(tn, field)	tws_add(tn, field, 1)
 
 static struct tws_entry *tws_find(unsigned int b, const void *key)
 {
@@ -478,7 +466,6 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 	e->lport = s->lport;
 	e->substate = s->substate;
 	e->loopback = s->loopback;
-	e->rearms = 0;
 
 	b = tws_ehashfn(s->key);
 	db = tws_dhashfn(s->net, &s->dkey);
@@ -501,25 +488,20 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 		goto untracked;
 	}
 	tws_inc(tn, entered);
-	if (s->v6)
-		tws_inc(tn, v6);
 	return 0;
 
 untracked:
 	tws_inc(tn, entered);
 	tws_inc(tn, untracked);
-	if (s->v6)
-		tws_inc(tn, v6);
 	return 1;
 }
 
 /*
  * A FIN or ACK re-armed the timer; the substate or timestamp may have
- * moved.  The expiry only moves forward: a re-arm always extends it, and
- * a refresh after the walk may race with one.
+ * moved.  Also called after the load-time walk, whose snapshot may predate
+ * a re-arm that found no entry yet: the expiry then only moves forward.
  */
-static void tws_update(const struct inet_timewait_sock *tw,
-		       unsigned long expires, bool walked)
+void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
 {
 	unsigned int b = tws_ehashfn(tw);
 	struct tws_net *tn;
@@ -533,13 +515,6 @@ static void tws_update(const struct inet_timewait_sock *tw,
 		tws_snap_tw(&s, tw);
 		tn = tws_pernet(e->net);
 		spin_lock(&tn->lock);
-		if (!walked && e->substate == TCP_FIN_WAIT2 &&
-		    s.substate == TCP_TIME_WAIT)
-			tws_inc(tn, fw2_to_tw);
-		else if (!walked && s.substate == TCP_TIME_WAIT)
-			tws_inc(tn, rearmed);
-		if (!walked)
-			e->rearms++;
 		tws_agg_sub(&e->dest->agg, e);
 		tws_agg_sub(&tn->agg, e);
 		e->substate = s.substate;
@@ -556,17 +531,6 @@ static void tws_update(const struct inet_timewait_sock *tw,
 			e->expires = expires;
 	}
 	spin_unlock_irqrestore(tws_elock(b), flags);
-}
-
-void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
-{
-	tws_update(tw, expires, false);
-}
-
-/* The walk's snapshot may predate a re-arm that found no entry yet. */
-void tws_refresh(const struct inet_timewait_sock *tw)
-{
-	tws_update(tw, READ_ONCE(tw->tw_timer.expires), true);
 }
 
 static struct tws_entry *tws_take(const void *key, const struct net *net,
@@ -589,7 +553,7 @@ static struct tws_entry *tws_take(const void *key, const struct net *net,
 }
 
 /* inet_twsk_kill(): the one place every minisocket ends. */
-void tws_end(const struct inet_timewait_sock *tw, enum tws_cause cause)
+void tws_end(const struct inet_timewait_sock *tw)
 {
 	struct net *net = twsk_net(tw);
 	struct tws_net *tn = tws_pernet(net);
@@ -608,9 +572,7 @@ void tws_end(const struct inet_timewait_sock *tw, enum tws_cause cause)
 		 */
 		return;
 	}
-	tws_inc(tn, ended[cause]);
-	if (tws_is_v6(tw))
-		tws_add(tn, v6, -1);
+	tws_inc(tn, ended);
 }
 
 static bool tws_unhashed(const void *key)
@@ -632,11 +594,8 @@ bool tws_drop_ghost(const struct inet_timewait_sock *tw)
 
 	if (!e)
 		return false;
-	/* Its kill found no entry yet, so its cause is not known. */
 	tws_free_entry(e);
-	tws_inc(tn, ended[TWS_END_OTHER]);
-	if (tws_is_v6(tw))
-		tws_add(tn, v6, -1);
+	tws_inc(tn, ended);
 	return true;
 }
 
@@ -684,7 +643,6 @@ unsigned int tws_rows(unsigned int b, unsigned int skip,
 		rows[n].born = e->born;
 		rows[n].lport = e->lport;
 		rows[n].substate = e->substate;
-		rows[n].rearms = e->rearms;
 		rows[n].eligible = tws_entry_eligible(e,
 					tws_sysctl_tw_reuse(e->net));
 		n++;
@@ -708,51 +666,23 @@ static unsigned int tws_count_in_range(struct tws_dest *d, int lo, int hi)
 	return d->in_range;
 }
 
-/*
- * The kernel's cost: live minisockets times their slab's object size,
- * per family; ours: entries, destinations with their rank, hash heads.
- */
-static void tws_memory(struct tws_summary *out)
-{
-	u64 live = out->sum.entered, v6 = out->sum.v6;
-	int i;
-
-	for (i = 0; i < TWS_END_MAX; i++)
-		live -= out->sum.ended[i];
-	out->tw_memory = (live - v6) *
-		kmem_cache_size(tcp_prot.twsk_prot->twsk_slab);
-#if IS_ENABLED(CONFIG_IPV6)
-	out->tw_memory += v6 * kmem_cache_size(tcpv6_prot.twsk_prot->twsk_slab);
-#endif
-	out->table_memory = (u64)atomic_read(&tws_nr_entries) *
-				kmem_cache_size(tws_entry_cache) +
-			    (u64)atomic_read(&tws_nr_dests) *
-				(sizeof(struct tws_dest) + sizeof(struct tws_rank)) +
-			    2 * sizeof(*tws_ehash) * tws_buckets();
-}
-
 void tws_summarize(struct net *net, struct tws_summary *out)
 {
 	struct tws_net *tn = tws_pernet(net);
 	const struct tws_rank *r;
 	struct tws_dest *d;
 	unsigned long flags;
-	int cpu, port, last, i;
+	int cpu, port, last;
 
 	memset(out, 0, sizeof(*out));
 	for_each_possible_cpu(cpu) {
 		const struct tws_counters *c = per_cpu_ptr(tn->pc, cpu);
 
 		out->sum.entered += READ_ONCE(c->entered);
-		for (i = 0; i < TWS_END_MAX; i++)
-			out->sum.ended[i] += READ_ONCE(c->ended[i]);
+		out->sum.ended += READ_ONCE(c->ended);
 		out->sum.untracked += READ_ONCE(c->untracked);
 		out->sum.overflow += READ_ONCE(c->overflow);
-		out->sum.rearmed += READ_ONCE(c->rearmed);
-		out->sum.fw2_to_tw += READ_ONCE(c->fw2_to_tw);
-		out->sum.v6 += READ_ONCE(c->v6);
 	}
-	tws_memory(out);
 	inet_get_local_port_range(net, &out->port_low, &out->port_high);
 	/*
 	 * connect() searches an even number of ports (__inet_hash_connect()

@@ -38,7 +38,6 @@ struct tws_snap {
 	u16 lport;
 	u8 substate;			/* TCP_TIME_WAIT or TCP_FIN_WAIT2 */
 	u8 loopback;			/* what tcp_tw_reuse=2 accepts */
-	u8 v6;				/* from tcpv6_prot's slab */
 };
 
 /*
@@ -55,25 +54,11 @@ struct tws_agg {
 	int young_sec;
 };
 
-/* How a minisocket ended: the order of the ended_* lines. */
-enum tws_cause {
-	TWS_END_TIMER,			/* its timeout expired */
-	TWS_END_REUSE,			/* taken over by connect() */
-	TWS_END_SYN,			/* reopened by the peer's SYN */
-	TWS_END_RST,			/* killed by the peer's RST */
-	TWS_END_PURGE,			/* its namespace died */
-	TWS_END_OTHER,
-	TWS_END_MAX
-};
-
 struct tws_counters {
 	u64 entered;
-	u64 ended[TWS_END_MAX];
+	u64 ended;
 	u64 untracked;
 	u64 overflow;
-	u64 rearmed;			/* timer restarted in TIME_WAIT */
-	u64 fw2_to_tw;			/* FIN_WAIT2 -> TIME_WAIT */
-	u64 v6;				/* live ones from tcpv6_prot (mod 2^64) */
 };
 
 /* Per network namespace, from net_generic(). */
@@ -102,7 +87,6 @@ struct tws_row {
 	u16 lport;
 	u8 substate;
 	u8 eligible;
-	unsigned int rearms;
 };
 
 /* One destination line of /proc/tw_stats. */
@@ -123,7 +107,6 @@ struct tws_summary {
 	unsigned int ports_usable;
 	int reuse, timestamps, max_tw_buckets;
 	unsigned int reuse_delay_ms;
-	u64 tw_memory, table_memory;	/* bytes */
 	unsigned int ntop;
 	struct tws_top top[10];
 };
@@ -142,8 +125,7 @@ void tws_net_exit(struct net *net, struct tws_net *tn);
 void tws_snap_tw(struct tws_snap *s, const struct inet_timewait_sock *tw);
 int tws_insert(const struct tws_snap *s, bool dedup);
 void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires);
-void tws_refresh(const struct inet_timewait_sock *tw);
-void tws_end(const struct inet_timewait_sock *tw, enum tws_cause cause);
+void tws_end(const struct inet_timewait_sock *tw);
 bool tws_drop_ghost(const struct inet_timewait_sock *tw);
 void tws_count_overflow(struct net *net);
 unsigned int tws_rows(unsigned int bucket, unsigned int skip,

@@ -50,7 +50,7 @@ static void tws_walk_flush(struct tws_walk *w)
 		if (tws_drop_ghost(tw))
 			w->ghosts++;
 		else
-			tws_refresh(tw);
+			tws_rearm(tw, READ_ONCE(tw->tw_timer.expires));
 		inet_twsk_put(tw);
 	}
 	w->n = 0;

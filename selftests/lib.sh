@@ -204,13 +204,6 @@ ss_rows() {
 	in_ns "$1" ss -Htan state "$2" | awk '{ print $(NF - 1), $NF }' | sort
 }
 
-# identity NS: entered = tw_count + the sum of ended_*, as NS reads it.
-identity() {
-	in_ns "$1" awk '$1 == "entered" { e = $2 } $1 == "tw_count" { c = $2 }
-		$1 ~ /^ended_/ { s += $2 } END { exit !(e == c + s) }' \
-		/proc/tw_stats
-}
-
 # counts_settled NS N: tw_count, sockstat and the kernel agree on N.
 counts_settled() {
 	[ "$(sockstat_tw "$1")" == "$2" ] && [ "$(field "$1" tw_count)" == "$2" ]
