@@ -10,6 +10,8 @@
 #define _TWS_COMPAT_H
 
 #include <linux/version.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_hashtables.h>
 #include <net/inet_timewait_sock.h>
 #include <net/net_namespace.h>
 #include <net/tcp.h>
@@ -59,6 +61,56 @@
 static inline struct inet_hashinfo *tws_net_ehash(const struct net *net)
 {
 	return net->ipv4.tcp_death_row.hashinfo;
+}
+
+/*
+ * 6.18 dropped the hashinfo argument of the listener lookups ("tcp: Don't
+ * pass hashinfo to socket lookup helpers"): they use the namespace's.
+ * @laddr/@lport are the local end, @raddr/@rport the peer; no packet.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+static inline bool tws_listener4(struct net *net, __be32 laddr, u16 lport,
+				 __be32 raddr, __be16 rport, int dif)
+{
+	return __inet_lookup_listener(net, NULL, 0, raddr, rport, laddr, lport,
+				      dif, 0);
+}
+
+#if IS_ENABLED(CONFIG_IPV6)
+static inline bool tws_listener6(struct net *net,
+				 const struct in6_addr *laddr, u16 lport,
+				 const struct in6_addr *raddr, __be16 rport,
+				 int dif)
+{
+	return inet6_lookup_listener(net, NULL, 0, raddr, rport, laddr, lport,
+				     dif, 0);
+}
+#endif
+#else
+static inline bool tws_listener4(struct net *net, __be32 laddr, u16 lport,
+				 __be32 raddr, __be16 rport, int dif)
+{
+	return __inet_lookup_listener(net, tws_net_ehash(net), NULL, 0, raddr,
+				      rport, laddr, lport, dif, 0);
+}
+
+#if IS_ENABLED(CONFIG_IPV6)
+static inline bool tws_listener6(struct net *net,
+				 const struct in6_addr *laddr, u16 lport,
+				 const struct in6_addr *raddr, __be16 rport,
+				 int dif)
+{
+	return inet6_lookup_listener(net, tws_net_ehash(net), NULL, 0, raddr,
+				     rport, laddr, lport, dif, 0);
+}
+#endif
+#endif
+
+/* TcpExtTCPTimeWaitOverflow: tcp_time_wait() got no minisocket. */
+static inline unsigned long tws_mib_overflow(struct net *net)
+{
+	return snmp_fold_field(net->mib.net_statistics,
+			       LINUX_MIB_TCPTIMEWAITOVERFLOW);
 }
 
 static inline int tws_max_tw_buckets(const struct net *net)

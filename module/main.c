@@ -64,7 +64,7 @@ struct tws_net *tws_pernet(const struct net *net)
 
 static int __net_init tws_pernet_init(struct net *net)
 {
-	return tws_net_init(tws_pernet(net));
+	return tws_net_init(net, tws_pernet(net));
 }
 
 static void __net_exit tws_pernet_exit(struct net *net)
@@ -96,6 +96,7 @@ static int __init tws_init(void)
 		goto err_pernet;
 	err = tws_walk_existing();
 	WRITE_ONCE(tws_loading, false);
+	tws_walk_done();
 	if (err)
 		goto err_probes;
 

@@ -63,21 +63,84 @@ static void tws_show_pressure(struct seq_file *m, const struct tws_top *t,
 	seq_printf(m, " %5u.%u%%\n", permille / 10, permille % 10);
 }
 
+static const char *const tws_cause_names[TWS_END_MAX] = {
+	[TWS_END_TIMER]	= "timer",
+	[TWS_END_REUSE]	= "reuse",
+	[TWS_END_SYN]	= "syn",
+	[TWS_END_RST]	= "rst",
+	[TWS_END_PURGE]	= "purge",
+	[TWS_END_OTHER]	= "other",
+};
+
+static const char *const tws_role_names[TWS_ROLE_MAX] = {
+	[TWS_ROLE_CLIENT]	= "client",
+	[TWS_ROLE_SERVER]	= "server",
+	[TWS_ROLE_OTHER]	= "other",
+};
+
+static void tws_key(struct seq_file *m, const char *key, u64 val)
+{
+	seq_printf(m, "%-22s %llu\n", key, val);
+}
+
+static void tws_show_totals(struct seq_file *m, const struct tws_counters *c)
+{
+	tws_key(m, "entered", c->entered);
+	tws_key(m, "ended", c->entered - tws_live(c));
+	tws_key(m, "untracked", c->untracked);
+	tws_key(m, "overflow", c->overflow);
+}
+
+static void tws_show_ends(struct seq_file *m, const struct tws_counters *c)
+{
+	char key[24];
+	int i;
+
+	for (i = 0; i < TWS_END_MAX; i++) {
+		snprintf(key, sizeof(key), "ended_%s", tws_cause_names[i]);
+		tws_key(m, key, c->ended[i]);
+	}
+	tws_key(m, "rearmed", c->rearmed);
+	tws_key(m, "fin_wait2_to_time_wait", c->fw2_to_tw);
+}
+
+/* One line per power-of-two bucket of milliseconds, a column per cause. */
+static void tws_show_life(struct seq_file *m, const struct tws_lifetimes *l)
+{
+	char range[24];
+	int b, i;
+
+	seq_printf(m, "\n%-15s", "lifetime_ms");
+	for (i = 0; i < TWS_END_MAX; i++)
+		seq_printf(m, " %10s", tws_cause_names[i]);
+	seq_putc(m, '\n');
+	for (b = 0; b < TWS_LIFE_BUCKETS; b++) {
+		if (b < 2)
+			snprintf(range, sizeof(range), "%d", b);
+		else if (b < TWS_LIFE_BUCKETS - 1)
+			snprintf(range, sizeof(range), "%u-%u", 1U << (b - 1),
+				 (1U << b) - 1);
+		else
+			snprintf(range, sizeof(range), "%u-", 1U << (b - 1));
+		seq_printf(m, "%-15s", range);
+		for (i = 0; i < TWS_END_MAX; i++)
+			seq_printf(m, " %10llu", l->n[i][b]);
+		seq_putc(m, '\n');
+	}
+}
+
 static void tws_show_net(struct seq_file *m, struct net *net,
 			 struct tws_summary *s)
 {
 	unsigned int usable, i;
-	char local[64], remote[64];
+	char local[64], remote[64], key[24];
 
 	tws_summarize(net, s);
 	usable = s->ports_usable;
 
-	seq_printf(m, "%-22s %llu\n", "tw_count", s->sum.entered - s->sum.ended);
-	seq_printf(m, "%-22s %u\n", "tw_fin_wait2", s->fw2);
-	seq_printf(m, "%-22s %llu\n", "entered", s->sum.entered);
-	seq_printf(m, "%-22s %llu\n", "ended", s->sum.ended);
-	seq_printf(m, "%-22s %llu\n", "untracked", s->sum.untracked);
-	seq_printf(m, "%-22s %llu\n", "overflow", s->sum.overflow);
+	tws_key(m, "tw_count", tws_live(&s->sum));
+	tws_key(m, "tw_fin_wait2", s->fw2);
+	tws_show_totals(m, &s->sum);
 	seq_printf(m, "%-22s %u\n", "reuse_eligible", s->eligible);
 	seq_printf(m, "%-22s %d\n", "port_low", s->port_low);
 	seq_printf(m, "%-22s %d\n", "port_high", s->port_high);
@@ -88,6 +151,13 @@ static void tws_show_net(struct seq_file *m, struct net *net,
 	if (TWS_HAVE_REUSE_DELAY)
 		seq_printf(m, "%-22s %u\n", "tcp_tw_reuse_delay_ms",
 			   s->reuse_delay_ms);
+	tws_show_ends(m, &s->sum);
+	tws_key(m, "tw_memory_bytes", s->tw_memory);
+	tws_key(m, "table_memory_bytes", s->table_memory);
+	for (i = 0; i < TWS_ROLE_MAX; i++) {
+		snprintf(key, sizeof(key), "role_%s", tws_role_names[i]);
+		tws_key(m, key, s->role[i]);
+	}
 
 	seq_printf(m, "\n%-39s %-47s %8s %8s %8s %8s\n", "local", "remote",
 		   "tw", "reusable", "ports", "pressure");
@@ -101,6 +171,19 @@ static void tws_show_net(struct seq_file *m, struct net *net,
 			   t->count, t->eligible, usable);
 		tws_show_pressure(m, t, usable);
 	}
+	tws_show_life(m, &s->life);
+}
+
+/* What the namespaces that died since load left behind. */
+static void tws_show_departed(struct seq_file *m, struct tws_summary *s)
+{
+	unsigned int n = tws_departed(&s->sum, &s->life);
+
+	seq_printf(m, "\n%-22s %s\n", "netns", "departed");
+	tws_key(m, "namespaces", n);
+	tws_show_totals(m, &s->sum);
+	tws_show_ends(m, &s->sum);
+	tws_show_life(m, &s->life);
 }
 
 static int tws_stats_show(struct seq_file *m, void *v)
@@ -126,6 +209,7 @@ static int tws_stats_show(struct seq_file *m, void *v)
 		first = false;
 	}
 	up_read(&net_rwsem);
+	tws_show_departed(m, s);
 	kfree(s);
 	return 0;
 }
@@ -205,8 +289,9 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	if (v == SEQ_START_TOKEN) {
 		if (r->scope == TWS_SCOPE_ALL)
 			seq_printf(m, "%-10s ", "netns");
-		seq_printf(m, "%-47s %-47s %-9s %8s %10s %5s\n", "local",
-			   "remote", "state", "age_ms", "expires_ms", "reuse");
+		seq_printf(m, "%-47s %-47s %-9s %8s %10s %5s %6s %-6s\n",
+			   "local", "remote", "state", "age_ms", "expires_ms",
+			   "reuse", "rearms", "role");
 		return 0;
 	}
 	tws_addr(local, sizeof(local), &row->dkey, &row->dkey.saddr,
@@ -216,11 +301,13 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	left = (long)(row->expires - now);
 	if (r->scope == TWS_SCOPE_ALL)
 		seq_printf(m, "%-10u ", row->netns);
-	seq_printf(m, "%-47s %-47s %-9s %8u %10u %5s\n", local, remote,
+	seq_printf(m, "%-47s %-47s %-9s %8u %10u %5s %6u %-6s\n", local,
+		   remote,
 		   row->substate == TCP_FIN_WAIT2 ? "FIN_WAIT2" : "TIME_WAIT",
 		   jiffies_to_msecs(now - row->born),
 		   left > 0 ? jiffies_to_msecs(left) : 0,
-		   row->eligible ? "yes" : "no");
+		   row->eligible ? "yes" : "no", row->rearms,
+		   tws_role_names[row->role]);
 	return 0;
 }
 

@@ -54,6 +54,9 @@ struct tws_entry {
 	u16 lport;
 	u8 substate;
 	u8 loopback;
+	u16 rearms;			/* saturates */
+	u8 role;
+	u8 v6;
 };
 
 struct tws_rank {
@@ -79,6 +82,29 @@ static unsigned int tws_hash_bits;
 static spinlock_t tws_elocks[TWS_NLOCKS], tws_dlocks[TWS_NLOCKS];
 static struct kmem_cache *tws_entry_cache;
 static atomic_t tws_nr_entries = ATOMIC_INIT(0);
+static atomic_t tws_nr_dests = ATOMIC_INIT(0);
+static atomic_t tws_nr_nets = ATOMIC_INIT(0);
+
+/*
+ * What the namespaces that died since load left: their counts, their last
+ * minisockets as purged.  Only the all-namespace view shows it.
+ */
+static DEFINE_SPINLOCK(tws_departed_lock);
+static struct tws_counters tws_gone;
+static struct tws_lifetimes tws_gone_life;
+static unsigned int tws_gone_nets;
+
+/*
+ * Ends seen during the load-time walk with no entry to end.  If the walk
+ * then adds that minisocket (a ghost, see walk.c), this says why it ended.
+ */
+#define TWS_PENDING	1024
+static DEFINE_SPINLOCK(tws_pending_lock);
+static struct {
+	const void *key;
+	enum tws_cause cause;
+} tws_pending[TWS_PENDING];
+static unsigned int tws_npending;
 
 static unsigned int tws_ehashfn(const void *key)
 {
@@ -97,6 +123,11 @@ static unsigned int tws_dhashfn(const struct net *net,
 		       hash_ptr(net, 32));
 
 	return hash_32(h, tws_hash_bits);
+}
+
+static bool tws_is_v6(const struct inet_timewait_sock *tw)
+{
+	return tw->tw_prot != &tcp_prot;
 }
 
 static bool tws_is_tcp(const struct inet_timewait_sock *tw)
@@ -148,7 +179,39 @@ void tws_snap_tw(struct tws_snap *s, const struct inet_timewait_sock *tw)
 	s->ts_stamp = READ_ONCE(tcp_twsk((const struct sock *)tw)->tw_ts_recent_stamp);
 	s->entry_ms = tws_tw_entry_ms(tw);
 	s->loopback = tws_tw_loopback(tw);
+	s->v6 = tws_is_v6(tw);
 	s->born = jiffies;
+}
+
+/*
+ * The issue of roles is only which side can ever reuse its port: a
+ * listener on the local port makes it the accepting side.  Called where
+ * the minisocket is born or found, under no lock but the caller's.
+ */
+u8 tws_role(const struct inet_timewait_sock *tw)
+{
+	struct net *net = twsk_net(tw);
+	u16 lport = tw->tw_num;
+	bool listener;
+	int lo, hi;
+
+	rcu_read_lock();
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tw->tw_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&tw->tw_v6_rcv_saddr))
+		listener = tws_listener6(net, &tw->tw_v6_rcv_saddr, lport,
+					 &tw->tw_v6_daddr, tw->tw_dport,
+					 tw->tw_bound_dev_if);
+	else
+#endif
+		listener = tws_listener4(net, tw->tw_rcv_saddr, lport,
+					 tw->tw_daddr, tw->tw_dport,
+					 tw->tw_bound_dev_if);
+	rcu_read_unlock();
+	if (listener)
+		return TWS_ROLE_SERVER;
+	inet_get_local_port_range(net, &lo, &hi);
+	return lport >= lo && lport <= hi ? TWS_ROLE_CLIENT : TWS_ROLE_OTHER;
 }
 
 /* --- aggregates ------------------------------------------------------- */
@@ -163,6 +226,7 @@ static bool tws_candidate(const struct tws_entry *e)
 static void tws_agg_add(struct tws_agg *a, const struct tws_entry *e)
 {
 	a->count++;
+	a->role[e->role]++;
 	if (e->substate == TCP_FIN_WAIT2)
 		a->fw2++;
 	if (!tws_candidate(e))
@@ -180,6 +244,7 @@ static void tws_agg_add(struct tws_agg *a, const struct tws_entry *e)
 static void tws_agg_sub(struct tws_agg *a, const struct tws_entry *e)
 {
 	a->count--;
+	a->role[e->role]--;
 	if (e->substate == TCP_FIN_WAIT2)
 		a->fw2--;
 	if (!tws_candidate(e))
@@ -358,6 +423,7 @@ static int tws_link(struct tws_net *tn, struct hlist_head *dhead,
 	if (spare) {
 		hlist_add_head(&d->hnode, dhead);
 		list_add(&spare->node, &tn->spare);
+		atomic_inc(&tws_nr_dests);
 	}
 	e->dest = d;
 	list_add_tail(&e->dnode, &d->entries);
@@ -370,8 +436,17 @@ static int tws_link(struct tws_net *tn, struct hlist_head *dhead,
 	return 0;
 }
 
-/* Unlink @e from its destination, freeing it when empty. */
-static void tws_unlink(struct tws_net *tn, struct tws_entry *e)
+static unsigned int tws_life_bucket(unsigned long born)
+{
+	return min_t(unsigned int, fls(jiffies_to_msecs(jiffies - born)),
+		     TWS_LIFE_BUCKETS - 1);
+}
+
+/*
+ * Unlink @e from its destination, freeing it when empty, and file its
+ * lifetime under @cause unless that is negative.
+ */
+static void tws_unlink(struct tws_net *tn, struct tws_entry *e, int cause)
 {
 	struct tws_dest *d = e->dest;
 	spinlock_t *dl = &tws_dlocks[tws_dhashfn(d->net, &d->key) &
@@ -386,6 +461,8 @@ static void tws_unlink(struct tws_net *tn, struct tws_entry *e)
 	if (tws_in(d, e->lport))
 		d->in_range--;
 	tws_rank_move(tn, d, d->agg.count);
+	if (cause >= 0)
+		tn->life.n[cause][tws_life_bucket(e->born)]++;
 	if (!d->agg.count) {
 		hlist_del(&d->hnode);
 		spare = list_first_entry(&tn->spare, struct tws_rank, node);
@@ -395,6 +472,8 @@ static void tws_unlink(struct tws_net *tn, struct tws_entry *e)
 	}
 	spin_unlock(&tn->lock);
 	spin_unlock(dl);
+	if (d)
+		atomic_dec(&tws_nr_dests);
 	kfree(spare);
 	kfree(d);
 }
@@ -406,13 +485,14 @@ static void tws_unlink(struct tws_net *tn, struct tws_entry *e)
  * it is marked dead: count only inside a read-side section that saw it
  * alive.
  */
-#define tws_inc(tn, field)						\
+#define tws_add(tn, field, n)						\
 	do {								\
 		rcu_read_lock();					\
 		if (!READ_ONCE((tn)->dead))				\
-			this_cpu_inc((tn)->pc->field);			\
+			this_cpu_add((tn)->pc->field, n);		\
 		rcu_read_unlock();					\
 	} while (0)
+#define tws_inc(tn, field)	tws_add(tn, field, 1)
 
 static struct tws_entry *tws_find(unsigned int b, const void *key)
 {
@@ -466,6 +546,9 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 	e->lport = s->lport;
 	e->substate = s->substate;
 	e->loopback = s->loopback;
+	e->rearms = 0;
+	e->role = s->role;
+	e->v6 = s->v6;
 
 	b = tws_ehashfn(s->key);
 	db = tws_dhashfn(s->net, &s->dkey);
@@ -488,20 +571,24 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 		goto untracked;
 	}
 	tws_inc(tn, entered);
+	tws_add(tn, v6, s->v6);
 	return 0;
 
 untracked:
 	tws_inc(tn, entered);
 	tws_inc(tn, untracked);
+	tws_add(tn, v6, s->v6);
 	return 1;
 }
 
 /*
- * A FIN or ACK re-armed the timer; the substate or timestamp may have
- * moved.  Also called after the load-time walk, whose snapshot may predate
- * a re-arm that found no entry yet: the expiry then only moves forward.
+ * A segment re-armed the timer (@rearm), or the load-time walk reads a
+ * minisocket again: its snapshot may predate a re-arm that found no entry
+ * yet.  The substate or timestamp may have moved; the expiry only moves
+ * forward.
  */
-void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
+static void tws_update(const struct inet_timewait_sock *tw,
+		       unsigned long expires, bool rearm)
 {
 	unsigned int b = tws_ehashfn(tw);
 	struct tws_net *tn;
@@ -514,6 +601,13 @@ void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
 	if (e) {
 		tws_snap_tw(&s, tw);
 		tn = tws_pernet(e->net);
+		if (rearm && e->substate == TCP_FIN_WAIT2 &&
+		    s.substate == TCP_TIME_WAIT)
+			tws_inc(tn, fw2_to_tw);
+		else if (rearm && s.substate == TCP_TIME_WAIT)
+			tws_inc(tn, rearmed);
+		if (rearm && e->rearms < U16_MAX)
+			e->rearms++;
 		spin_lock(&tn->lock);
 		tws_agg_sub(&e->dest->agg, e);
 		tws_agg_sub(&tn->agg, e);
@@ -533,8 +627,18 @@ void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
 	spin_unlock_irqrestore(tws_elock(b), flags);
 }
 
+void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
+{
+	tws_update(tw, expires, true);
+}
+
+void tws_refresh(const struct inet_timewait_sock *tw)
+{
+	tws_update(tw, READ_ONCE(tw->tw_timer.expires), false);
+}
+
 static struct tws_entry *tws_take(const void *key, const struct net *net,
-				  bool (*cond)(const void *key))
+				  bool (*cond)(const void *key), int cause)
 {
 	unsigned int b = tws_ehashfn(key);
 	struct tws_entry *e;
@@ -546,14 +650,60 @@ static struct tws_entry *tws_take(const void *key, const struct net *net,
 		e = NULL;
 	if (e) {
 		hlist_del(&e->hnode);
-		tws_unlink(tws_pernet(e->net), e);
+		tws_unlink(tws_pernet(e->net), e, cause);
 	}
 	spin_unlock_irqrestore(tws_elock(b), flags);
 	return e;
 }
 
+static void tws_pend(const void *key, enum tws_cause cause)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&tws_pending_lock, flags);
+	if (tws_npending < TWS_PENDING) {
+		tws_pending[tws_npending].key = key;
+		tws_pending[tws_npending].cause = cause;
+		tws_npending++;
+	}
+	spin_unlock_irqrestore(&tws_pending_lock, flags);
+}
+
+/* The latest end seen for @key during the walk; OTHER if it overflowed. */
+static enum tws_cause tws_pended(const void *key)
+{
+	enum tws_cause cause = TWS_END_OTHER;
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&tws_pending_lock, flags);
+	for (i = tws_npending; i--; ) {
+		if (tws_pending[i].key == key) {
+			cause = tws_pending[i].cause;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&tws_pending_lock, flags);
+	return cause;
+}
+
+void tws_walk_done(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&tws_pending_lock, flags);
+	tws_npending = 0;
+	spin_unlock_irqrestore(&tws_pending_lock, flags);
+}
+
+static void tws_count_end(struct tws_net *tn, bool v6, enum tws_cause cause)
+{
+	tws_inc(tn, ended[cause]);
+	tws_add(tn, v6, -(u64)v6);
+}
+
 /* inet_twsk_kill(): the one place every minisocket ends. */
-void tws_end(const struct inet_timewait_sock *tw)
+void tws_end(const struct inet_timewait_sock *tw, enum tws_cause cause)
 {
 	struct net *net = twsk_net(tw);
 	struct tws_net *tn = tws_pernet(net);
@@ -561,18 +711,21 @@ void tws_end(const struct inet_timewait_sock *tw)
 
 	if (!tn)
 		return;
-	e = tws_take(tw, net, NULL);
+	e = tws_take(tw, net, NULL, cause);
 	if (e) {
 		tws_free_entry(e);
-	} else if (READ_ONCE(tws_loading) || READ_ONCE(tn->dead) ||
-		   !tws_is_tcp(tw)) {
+	} else if (READ_ONCE(tws_loading)) {
 		/*
-		 * Not ours to count: one that existed before load and died
-		 * before the walk reached it, a dying namespace's, or DCCP's.
+		 * One that existed before load and died before the walk
+		 * reached it, or one the walk is about to add as a ghost.
 		 */
+		tws_pend(tw, cause);
+		return;
+	} else if (READ_ONCE(tn->dead) || !tws_is_tcp(tw)) {
+		/* A dying namespace's (counted as purged), or DCCP's. */
 		return;
 	}
-	tws_inc(tn, ended);
+	tws_count_end(tn, tws_is_v6(tw), cause);
 }
 
 static bool tws_unhashed(const void *key)
@@ -590,21 +743,14 @@ static bool tws_unhashed(const void *key)
 bool tws_drop_ghost(const struct inet_timewait_sock *tw)
 {
 	struct tws_net *tn = tws_pernet(twsk_net(tw));
-	struct tws_entry *e = tws_take(tw, twsk_net(tw), tws_unhashed);
+	enum tws_cause cause = tws_pended(tw);
+	struct tws_entry *e = tws_take(tw, twsk_net(tw), tws_unhashed, cause);
 
 	if (!e)
 		return false;
 	tws_free_entry(e);
-	tws_inc(tn, ended);
+	tws_count_end(tn, tws_is_v6(tw), cause);
 	return true;
-}
-
-void tws_count_overflow(struct net *net)
-{
-	struct tws_net *tn = tws_pernet(net);
-
-	if (tn)
-		tws_inc(tn, overflow);
 }
 
 /* --- readers ---------------------------------------------------------- */
@@ -643,6 +789,8 @@ unsigned int tws_rows(unsigned int b, unsigned int skip,
 		rows[n].born = e->born;
 		rows[n].lport = e->lport;
 		rows[n].substate = e->substate;
+		rows[n].rearms = e->rearms;
+		rows[n].role = e->role;
 		rows[n].eligible = tws_entry_eligible(e,
 					tws_sysctl_tw_reuse(e->net));
 		n++;
@@ -666,23 +814,94 @@ static unsigned int tws_count_in_range(struct tws_dest *d, int lo, int hi)
 	return d->in_range;
 }
 
+static void tws_add_counters(struct tws_counters *to,
+			     const struct tws_counters *c)
+{
+	int i;
+
+	to->entered += READ_ONCE(c->entered);
+	for (i = 0; i < TWS_END_MAX; i++)
+		to->ended[i] += READ_ONCE(c->ended[i]);
+	to->untracked += READ_ONCE(c->untracked);
+	to->rearmed += READ_ONCE(c->rearmed);
+	to->fw2_to_tw += READ_ONCE(c->fw2_to_tw);
+	to->v6 += READ_ONCE(c->v6);
+	to->overflow += READ_ONCE(c->overflow);
+}
+
+static void tws_add_life(struct tws_lifetimes *to,
+			 const struct tws_lifetimes *l)
+{
+	int i, b;
+
+	for (i = 0; i < TWS_END_MAX; i++)
+		for (b = 0; b < TWS_LIFE_BUCKETS; b++)
+			to->n[i][b] += l->n[i][b];
+}
+
+/* A namespace's counters, summed over CPUs. */
+static void tws_sum(struct net *net, struct tws_net *tn,
+		    struct tws_counters *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu)
+		tws_add_counters(sum, per_cpu_ptr(tn->pc, cpu));
+	sum->overflow = tws_mib_overflow(net) - tn->overflow_base;
+}
+
+u64 tws_live(const struct tws_counters *c)
+{
+	u64 live = c->entered;
+	int i;
+
+	for (i = 0; i < TWS_END_MAX; i++)
+		live -= c->ended[i];
+	return live;
+}
+
+static size_t tws_net_size(void)
+{
+	return sizeof(struct tws_net) +
+	       sizeof(struct tws_counters) * num_possible_cpus();
+}
+
+/*
+ * The kernel's memory: live minisockets times their slab's object size,
+ * per family.  Ours: entries, destinations with their rank, namespaces,
+ * and the two hash tables.
+ */
+static void tws_memory(struct tws_summary *out)
+{
+	u64 v6 = out->sum.v6;
+
+	out->tw_memory = (tws_live(&out->sum) - v6) *
+			 kmem_cache_size(tcp_prot.twsk_prot->twsk_slab);
+#if IS_ENABLED(CONFIG_IPV6)
+	out->tw_memory += v6 *
+			  kmem_cache_size(tcpv6_prot.twsk_prot->twsk_slab);
+#endif
+	out->table_memory = (u64)atomic_read(&tws_nr_entries) *
+				kmem_cache_size(tws_entry_cache) +
+			    (u64)atomic_read(&tws_nr_dests) *
+				(sizeof(struct tws_dest) +
+				 sizeof(struct tws_rank)) +
+			    (u64)atomic_read(&tws_nr_nets) * tws_net_size() +
+			    2 * sizeof(*tws_ehash) * tws_buckets();
+}
+
 void tws_summarize(struct net *net, struct tws_summary *out)
 {
 	struct tws_net *tn = tws_pernet(net);
 	const struct tws_rank *r;
 	struct tws_dest *d;
 	unsigned long flags;
-	int cpu, port, last;
+	int port, last;
 
 	memset(out, 0, sizeof(*out));
-	for_each_possible_cpu(cpu) {
-		const struct tws_counters *c = per_cpu_ptr(tn->pc, cpu);
-
-		out->sum.entered += READ_ONCE(c->entered);
-		out->sum.ended += READ_ONCE(c->ended);
-		out->sum.untracked += READ_ONCE(c->untracked);
-		out->sum.overflow += READ_ONCE(c->overflow);
-	}
+	tws_sum(net, tn, &out->sum);
+	tws_memory(out);
 	inet_get_local_port_range(net, &out->port_low, &out->port_high);
 	/*
 	 * connect() searches an even number of ports (__inet_hash_connect()
@@ -701,6 +920,8 @@ void tws_summarize(struct net *net, struct tws_summary *out)
 	out->reuse_delay_ms = tws_reuse_delay_ms(net);
 
 	spin_lock_irqsave(&tn->lock, flags);
+	out->life = tn->life;
+	memcpy(out->role, tn->agg.role, sizeof(out->role));
 	out->fw2 = tn->agg.fw2;
 	out->eligible = tws_eligible(&tn->agg, NULL, tn, net);
 	list_for_each_entry(r, &tn->ranks, node) {
@@ -724,22 +945,43 @@ done:
 
 /* --- set-up ----------------------------------------------------------- */
 
-int tws_net_init(struct tws_net *tn)
+/* What dead namespaces left; returns how many there were. */
+unsigned int tws_departed(struct tws_counters *sum,
+			  struct tws_lifetimes *life)
+{
+	unsigned int n;
+
+	spin_lock_irq(&tws_departed_lock);
+	*sum = tws_gone;
+	*life = tws_gone_life;
+	n = tws_gone_nets;
+	spin_unlock_irq(&tws_departed_lock);
+	return n;
+}
+
+int tws_net_init(struct net *net, struct tws_net *tn)
 {
 	spin_lock_init(&tn->lock);
 	INIT_LIST_HEAD(&tn->ranks);
 	INIT_LIST_HEAD(&tn->spare);
+	tn->overflow_base = tws_mib_overflow(net);
 	tn->pc = alloc_percpu(struct tws_counters);
-	return tn->pc ? 0 : -ENOMEM;
+	if (!tn->pc)
+		return -ENOMEM;
+	atomic_inc(&tws_nr_nets);
+	return 0;
 }
 
 /*
- * The namespace is exiting: drop its entries.  TCP purges its
- * minisockets only after this runs; tws_end() then finds nothing and,
- * seeing tn->dead, counts nothing.
+ * The namespace is exiting.  TCP purges its minisockets only after this
+ * runs (tcp_sk_exit_batch()), and nobody can read a dead namespace: its
+ * entries are dropped here, counted as purged, and its numbers go to the
+ * departed totals.  tws_end() later finds nothing and, seeing tn->dead,
+ * counts nothing.  A timer expiring in between is counted as a purge.
  */
 void tws_net_exit(struct net *net, struct tws_net *tn)
 {
+	struct tws_counters sum;
 	struct tws_rank *r, *tmp;
 	struct tws_entry *e;
 	const void *key;
@@ -765,13 +1007,25 @@ void tws_net_exit(struct net *net, struct tws_net *tn)
 		spin_unlock_irq(&tn->lock);
 		if (!key)
 			break;
-		e = tws_take(key, net, NULL);
+		e = tws_take(key, net, NULL, TWS_END_PURGE);
 		if (e)
 			tws_free_entry(e);
 	}
 	list_for_each_entry_safe(r, tmp, &tn->spare, node)
 		kfree(r);
+
+	/* Counting stopped a grace period ago: this is the final sum. */
+	tws_sum(net, tn, &sum);
+	sum.ended[TWS_END_PURGE] += tws_live(&sum);
+	sum.v6 = 0;
+	spin_lock_irq(&tws_departed_lock);
+	tws_add_counters(&tws_gone, &sum);
+	tws_add_life(&tws_gone_life, &tn->life);
+	tws_gone_nets++;
+	spin_unlock_irq(&tws_departed_lock);
+
 	free_percpu(tn->pc);
+	atomic_dec(&tws_nr_nets);
 }
 
 int tws_table_init(unsigned int max_entries)

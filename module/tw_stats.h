@@ -26,6 +26,34 @@ struct tws_dkey {
 	u16 family;			/* tw_family: AF_INET or AF_INET6 */
 };
 
+/*
+ * Which side of its connection a minisocket is on, decided at birth:
+ * tcp_tw_reuse can only ever help the connecting side.
+ */
+enum tws_role {
+	TWS_ROLE_CLIENT,		/* ephemeral local port, no listener */
+	TWS_ROLE_SERVER,		/* a listener had its local port */
+	TWS_ROLE_OTHER,			/* neither: bound outside the range */
+	TWS_ROLE_MAX
+};
+
+/* How a minisocket ended: the order of the ended_* lines. */
+enum tws_cause {
+	TWS_END_TIMER,			/* its timeout expired */
+	TWS_END_REUSE,			/* taken over by connect() */
+	TWS_END_SYN,			/* reopened by the peer's SYN */
+	TWS_END_RST,			/* killed by an incoming RST */
+	TWS_END_PURGE,			/* its namespace died */
+	TWS_END_OTHER,			/* none of these */
+	TWS_END_MAX
+};
+
+/*
+ * Lifetimes of ended minisockets, by powers of two in milliseconds:
+ * bucket 0 holds 0 ms, bucket b holds [2^(b-1), 2^b), the last all longer.
+ */
+#define TWS_LIFE_BUCKETS	19
+
 /* What a minisocket looks like to us, read while it is safe to read. */
 struct tws_snap {
 	struct net *net;
@@ -38,6 +66,8 @@ struct tws_snap {
 	u16 lport;
 	u8 substate;			/* TCP_TIME_WAIT or TCP_FIN_WAIT2 */
 	u8 loopback;			/* what tcp_tw_reuse=2 accepts */
+	u8 role;			/* enum tws_role */
+	u8 v6;				/* a tcpv6_prot minisocket */
 };
 
 /*
@@ -48,17 +78,27 @@ struct tws_snap {
  */
 struct tws_agg {
 	unsigned int count;		/* minisockets */
+	unsigned int role[TWS_ROLE_MAX];
 	unsigned int fw2;		/* of which FIN_WAIT2 */
 	unsigned int cand[2];		/* reusable but for age, [loopback] */
 	unsigned int young[2];		/* of cand, stamped in young_sec */
 	int young_sec;
 };
 
+/* Per CPU and namespace; also what a dead namespace leaves behind. */
 struct tws_counters {
 	u64 entered;
-	u64 ended;
+	u64 ended[TWS_END_MAX];
 	u64 untracked;
-	u64 overflow;
+	u64 rearmed;			/* timer restarted in TIME_WAIT */
+	u64 fw2_to_tw;			/* FIN_WAIT2 -> TIME_WAIT */
+	u64 v6;				/* live tcpv6_prot ones (may wrap) */
+	u64 overflow;			/* only in tws_departed */
+};
+
+/* Lifetimes of the tracked minisockets that ended, by cause. */
+struct tws_lifetimes {
+	u64 n[TWS_END_MAX][TWS_LIFE_BUCKETS];
 };
 
 /* Per network namespace, from net_generic(). */
@@ -69,6 +109,8 @@ struct tws_net {
 	struct list_head ranks;		/* struct tws_rank, highest first */
 	struct list_head spare;		/* unused struct tws_rank */
 	struct tws_agg agg;
+	struct tws_lifetimes life;	/* under lock */
+	unsigned long overflow_base;	/* TCPTimeWaitOverflow at init */
 	struct tws_counters __percpu *pc;
 };
 
@@ -84,9 +126,11 @@ struct tws_row {
 	unsigned int netns;		/* inode number of the namespace */
 	unsigned long expires;
 	unsigned long born;
+	unsigned int rearms;
 	u16 lport;
 	u8 substate;
 	u8 eligible;
+	u8 role;
 };
 
 /* One destination line of /proc/tw_stats. */
@@ -100,6 +144,9 @@ struct tws_top {
 /* A namespace's numbers for /proc/tw_stats. */
 struct tws_summary {
 	struct tws_counters sum;
+	struct tws_lifetimes life;
+	u64 tw_memory, table_memory;	/* bytes */
+	unsigned int role[TWS_ROLE_MAX];
 	unsigned int fw2;
 	unsigned int eligible;
 	int port_low, port_high;
@@ -120,19 +167,24 @@ struct tws_net *tws_pernet(const struct net *net);
 /* table.c */
 int tws_table_init(unsigned int max_entries);
 void tws_table_exit(void);
-int tws_net_init(struct tws_net *tn);
+int tws_net_init(struct net *net, struct tws_net *tn);
 void tws_net_exit(struct net *net, struct tws_net *tn);
 void tws_snap_tw(struct tws_snap *s, const struct inet_timewait_sock *tw);
 int tws_insert(const struct tws_snap *s, bool dedup);
+u8 tws_role(const struct inet_timewait_sock *tw);
 void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires);
-void tws_end(const struct inet_timewait_sock *tw);
+void tws_refresh(const struct inet_timewait_sock *tw);
+void tws_end(const struct inet_timewait_sock *tw, enum tws_cause cause);
 bool tws_drop_ghost(const struct inet_timewait_sock *tw);
-void tws_count_overflow(struct net *net);
+void tws_walk_done(void);
+u64 tws_live(const struct tws_counters *c);
 unsigned int tws_rows(unsigned int bucket, unsigned int skip,
 		      const struct net *only, struct tws_row *rows,
 		      unsigned int max);
 unsigned int tws_buckets(void);
 void tws_summarize(struct net *net, struct tws_summary *out);
+unsigned int tws_departed(struct tws_counters *sum,
+			  struct tws_lifetimes *life);
 
 /* walk.c */
 int tws_walk_existing(void);

@@ -50,7 +50,7 @@ static void tws_walk_flush(struct tws_walk *w)
 		if (tws_drop_ghost(tw))
 			w->ghosts++;
 		else
-			tws_rearm(tw, READ_ONCE(tw->tw_timer.expires));
+			tws_refresh(tw);
 		inet_twsk_put(tw);
 	}
 	w->n = 0;
@@ -97,6 +97,7 @@ static void tws_walk_bucket(struct tws_walk *w, struct inet_ehash_bucket *head)
 		tws_snap_tw(&s, tw);
 		s.expires = READ_ONCE(tw->tw_timer.expires);
 		s.born = tws_born_estimate(s.expires);
+		s.role = tws_role(tw);
 		switch (tws_insert(&s, true)) {
 		case 0:
 			w->held[w->n++] = tw;

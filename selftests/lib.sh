@@ -181,6 +181,37 @@ field() {
 	in_ns "$1" awk -v k="$2" '$1 == k { print $2; exit }' /proc/tw_stats
 }
 
+# inum NS: the inode number that names NS in the all-namespace view.
+inum() {
+	in_ns "$1" readlink /proc/self/ns/net | tr -dc 0-9
+}
+
+# all_view FILE: FILE read after writing "all" to the same descriptor.
+all_view() {
+	{ echo all >&3 && cat <&3; } 3<>"$1"
+}
+
+# departed KEY: a key of the block dead namespaces left in the all view.
+departed() {
+	all_view /proc/tw_stats | awk -v k="$1" '
+		$1 == "netns" { on = $2 == "departed" } on && $1 == k { print $2 }'
+}
+
+# dests NS: the destination rows of NS's /proc/tw_stats.
+dests() {
+	in_ns "$1" awk '/^local / { t = 1; next } t && !NF { exit } t' \
+		/proc/tw_stats
+}
+
+# life NS CAUSE [FILE]: "RANGE COUNT" lines of the lifetime histogram
+# column CAUSE, non-zero buckets only.
+life() {
+	in_ns "$1" awk -v c="$2" '/^lifetime_ms / {
+			for (i = 2; i <= NF; i++) if ($i == c) col = i; next }
+		col && !NF { exit }
+		col && $col > 0 { print $1, $col }' "${3:-/proc/tw_stats}"
+}
+
 sockstat_tw() {
 	in_ns "$1" awk '$1 == "TCP:" {
 		for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' \
@@ -202,6 +233,22 @@ rows() {
 # fin-wait-2).
 ss_rows() {
 	in_ns "$1" ss -Htan state "$2" | awk '{ print $(NF - 1), $NF }' | sort
+}
+
+# identity NS: entered = tw_count + the sum of ended_*, as NS reads it.
+# (and "ended" is that sum).  Without NS: the departed block, where
+# tw_count is 0.
+identity() {
+	local awk='$1 == "entered" { e = $2 } $1 == "tw_count" { c = $2 }
+		$1 == "ended" { n = $2 } $1 ~ /^ended_/ { s += $2 }
+		END { exit !(e != "" && e == c + s && n == s) }'
+
+	if [ $# -gt 0 ]; then
+		in_ns "$1" awk "$awk" /proc/tw_stats
+	else
+		all_view /proc/tw_stats | awk '$1 == "netns" {
+			on = $2 == "departed" } on' | awk "$awk"
+	fi
 }
 
 # counts_settled NS N: tw_count, sockstat and the kernel agree on N.

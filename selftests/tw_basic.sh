@@ -46,6 +46,7 @@ check "age_ms and expires_ms are within TCP_TIMEWAIT_LEN" \
 # Orphaned FIN_WAIT2 minisockets, then the peer's FIN moves them on.
 # Orphaned FIN_WAIT2 minisockets; SIGTERM ends tw_gen's hold, and the
 # FIN of its server sockets moves them on.
+moved=$(field "$ns" fin_wait2_to_time_wait)
 out="$TMPDIR/tws-fw2.$$"
 bg_ns "$ns" "$TW_GEN" pairs -v -n 15 -p 5004 --fin-wait2 50 >"$out"
 holder=$!
@@ -61,7 +62,23 @@ check_eq "their peer's FIN moved them to TIME_WAIT" 0 \
 	"$(field "$ns" tw_fin_wait2)"
 check_eq "rows follow the move" "$(ss_rows "$ns" time-wait)" \
 	"$(rows "$ns" TIME_WAIT)"
+check_eq "fin_wait2_to_time_wait counted the 15" $((moved + 15)) \
+	"$(field "$ns" fin_wait2_to_time_wait)"
+check_eq "their rows say the timer restarted once" 15 \
+	"$(in_ns "$ns" awk '$2 == "127.0.0.1:5004" && $7 == 1' \
+		/proc/tw_sockets | wc -l)"
 check_eq "a re-armed minisocket counts once" 275 "$(field "$ns" tw_count)"
+
+# The kernel's memory: live minisockets times their slab's object size.
+size4=$(cat /sys/kernel/slab/tw_sock_TCP/object_size)
+size6=$(cat /sys/kernel/slab/tw_sock_TCPv6/object_size)
+n6=$(ss_rows "$ns" time-wait | grep -c '^\[')
+check_eq "tw_memory_bytes is count times object size, per family" \
+	$(((275 - n6) * size4 + n6 * size6)) "$(field "$ns" tw_memory_bytes)"
+before=$(field "$ns" table_memory_bytes)
+in_ns "$ns" "$TW_GEN" pairs -n 100 -p 5005 || die "tw_gen"
+check "table_memory_bytes grows with the table" \
+	test "$(field "$ns" table_memory_bytes)" -gt "$before"
 rm -f "$out"
 
 # Loaded after the sockets exist: the walk finds them all.
@@ -75,6 +92,7 @@ check "a module loaded later reports the 45 that exist" \
 check_eq "entered counts those found at load" 45 "$(field "$late" entered)"
 check_eq "their rows equal ss" "$(ss_rows "$late" time-wait)" \
 	"$(rows "$late" TIME_WAIT)"
-check "and the first namespace's too" counts_settled "$ns" 275
+check "and the first namespace's too" counts_settled "$ns" 375
+check "entered = tw_count + ended_*" identity "$late"
 
 finish

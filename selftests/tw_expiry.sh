@@ -20,8 +20,14 @@ check_eq "untracked counts the rest" $((24 - listed)) \
 
 check "all gone after TCP_TIMEWAIT_LEN" wait_until 75 counts_settled "$ns" 0
 check_eq "ended counted every one" 24 "$(field "$ns" ended)"
+check_eq "each as ended_timer, untracked ones included" 24 \
+	"$(field "$ns" ended_timer)"
+check_eq "nothing ended otherwise" 0 "$(field "$ns" ended_other)"
+check "entered = tw_count + ended_*" identity "$ns"
+check_eq "the 8 tracked lived 32-65 s: lifetime_ms, timer column" \
+	"32768-65535 8" "$(life "$ns" timer)"
 check_eq "no rows left" 0 "$(rows "$ns" | wc -l)"
 check_eq "and no destinations" "" \
-	"$(in_ns "$ns" awk '/^local /{ t = 1; next } t' /proc/tw_stats)"
+	"$(dests "$ns")"
 
 finish

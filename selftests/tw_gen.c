@@ -10,7 +10,7 @@
  * USAGE
  *   tw_gen pairs [-v] [-n COUNT] [-a ADDR] [-p PORT] [-c client|server]
  *                [-b BIND_ADDR] [--fin-wait2 SECONDS] [--v4mapped]
- *                [--no-listen]
+ *                [--no-listen] [--seq]
  *	Listen on ADDR:PORT (default 127.0.0.1, port 0 = any free one) and
  *	make COUNT connections to it (default 1, at most 256 at a time),
  *	each closed so that it leaves exactly one TIME_WAIT: on the client
@@ -40,6 +40,15 @@
  *	once all are in TIME_WAIT (with --fin-wait2: all in FIN_WAIT2,
  *	before the hold, so a test can look then).  IPv6 addresses are in
  *	brackets.  Without -v nothing is printed on success.
+ *	--seq (-c server only): once all are in TIME_WAIT, print for each,
+ *	after the -v line, "seq local=ADDR:PORT remote=ADDR:PORT
+ *	rcv_nxt=R snd_nxt=S": local is the TIME_WAIT (server) end, remote
+ *	the client, R the sequence number the TIME_WAIT expects next (the
+ *	client's FIN + 1) and S the one it would send next (its own FIN +
+ *	1), both unsigned decimal, for "tw_gen seg".  They are read with
+ *	TCP_REPAIR just before the close, which needs CAP_NET_ADMIN;
+ *	nothing is ever sent on these connections, so the FINs carry what
+ *	was read.
  *
  *   tw_gen listen [-a ADDR] -p PORT [--v4mapped] [--close-first]
  *	Accept connections on ADDR:PORT ([::] with --v4mapped) until
@@ -59,6 +68,26 @@
  *	closes and waits until the peer's socket is in TIME_WAIT.  Without
  *	either the socket is closed by exit and nothing is waited for.
  *
+ *   tw_gen seg --from ADDR:PORT --to ADDR:PORT --flags FLAGS [--seq N]
+ *              [--ack N] [--count K]
+ *	Send K (default 1) bare TCP segments (no data, no options, window
+ *	65535) from ADDR:PORT to ADDR:PORT through a raw socket, which
+ *	needs CAP_NET_RAW; the kernel writes the IP header, so the source
+ *	must be a local address.  FLAGS are letters of FSRPAU (FIN, SYN,
+ *	RST, PSH, ACK, URG), e.g. FA; --seq and --ack default to 0 and the
+ *	ack field is filled in whatever the flags.  IPv6 addresses are in
+ *	brackets ([::1]:80); both ends must be of one family, and v4-mapped
+ *	ones ([::ffff:127.0.0.1]:80, as pairs --seq --v4mapped prints them)
+ *	are sent as IPv4, as such connections' segments travel.  Prints
+ *	nothing on success.
+ *	With the R and S of pairs --seq, from remote to local:
+ *	"--flags R --seq R" ends that TIME_WAIT, unless net.ipv4.tcp_rfc1337
+ *	is 1 (then it is ignored); "--flags FA --seq R-1 --ack S" is a
+ *	retransmitted FIN, which restarts its TIME_WAIT timer.  The
+ *	TIME_WAIT answers that FIN with an ACK, and the client, long
+ *	closed, answers the ACK with a RST that ends the TIME_WAIT like the
+ *	first one: test the restart with tcp_rfc1337=1.
+ *
  * Any other failure prints "tw_gen: ..." on stderr and exits 1; a usage
  * error exits 2.  Every wait but listen's and the hold of --fin-wait2 0
  * gives up after 10 s.  Every tw_gen runs on the lowest CPU it may use,
@@ -71,6 +100,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -97,10 +127,12 @@
 static const char usage_text[] =
 "usage: tw_gen pairs [-v] [-n COUNT] [-a ADDR] [-p PORT] [-c client|server]\n"
 "                    [-b BIND_ADDR] [--fin-wait2 SECONDS] [--v4mapped]\n"
-"                    [--no-listen]\n"
+"                    [--no-listen] [--seq]\n"
 "       tw_gen listen [-a ADDR] -p PORT [--v4mapped] [--close-first]\n"
 "       tw_gen connect -a ADDR -p PORT [-b BIND_ADDR] [--lport N]\n"
-"                      [--close | --close-last] [--v4mapped]\n";
+"                      [--close | --close-last] [--v4mapped]\n"
+"       tw_gen seg --from ADDR:PORT --to ADDR:PORT --flags FSRPAU\n"
+"                  [--seq N] [--ack N] [--count K]\n";
 
 /* An address with its port, ready for bind() or connect(). */
 struct addr {
@@ -119,6 +151,12 @@ struct conn {
 	enum conn_kind kind;
 };
 
+/* pairs --seq: one TIME_WAIT, and what a segment to it must carry. */
+struct tw_seq {
+	struct addr local, remote;
+	uint32_t rcv_nxt, snd_nxt;
+};
+
 /* Everything "pairs" and "listen" juggle. */
 struct run {
 	unsigned int n;			/* connections wanted */
@@ -127,6 +165,7 @@ struct run {
 	bool no_listen;
 	bool have_bind;
 	bool v4mapped;
+	bool seq;			/* --seq */
 	struct addr srv;		/* where clients connect to */
 	struct addr bind;		/* -b, or the wildcard */
 	unsigned int next_port;		/* -c server: next to try */
@@ -138,6 +177,8 @@ struct run {
 	unsigned int nc, cap;
 	int *held;			/* --fin-wait2 CLOSE_WAIT sockets */
 	unsigned int nheld;
+	struct tw_seq *seqs;		/* --seq, one per accept */
+	unsigned int nseq;
 
 	unsigned int launched, accepted, finished;
 	unsigned int pmin, pmax;	/* client ports seen */
@@ -827,6 +868,58 @@ static void handle_conn(struct run *r, unsigned int i)
 	del_conn(r, i);
 }
 
+/* Where queue goes on in sequence space: write_seq or rcv_nxt. */
+static uint32_t queue_seq(int fd, int queue)
+{
+	socklen_t len = sizeof(uint32_t);
+	uint32_t seq;
+
+	set_opt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, queue, "TCP_REPAIR_QUEUE");
+	if (getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &seq, &len))
+		die("getsockopt TCP_QUEUE_SEQ: %s", strerror(errno));
+	return seq;
+}
+
+/*
+ * --seq: a closed socket cannot be asked, so read an accepted one's
+ * sequence numbers in repair mode just before it closes.  Nothing was
+ * sent either way, so its FIN will carry write_seq and the client's
+ * FIN rcv_nxt; the TIME_WAIT then expects and sends one past each.
+ */
+static void read_seq(struct run *r, int fd)
+{
+	struct tw_seq *s = &r->seqs[r->nseq];
+	int on = TCP_REPAIR_ON;
+
+	if (r->nseq == r->n)
+		die("--seq: more than %u connections accepted", r->n);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
+		die("--seq: setsockopt TCP_REPAIR: %s%s", strerror(errno),
+		    errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+	s->snd_nxt = queue_seq(fd, TCP_SEND_QUEUE) + 1;
+	s->rcv_nxt = queue_seq(fd, TCP_RECV_QUEUE) + 1;
+	/*
+	 * TCP_REPAIR_OFF would send a window probe, one more segment
+	 * (and TCPWinProbe) than a plain -c server run has.
+	 */
+	set_opt(fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP,
+		"TCP_REPAIR");
+	/*
+	 * Repair mode cleared the SO_REUSEADDR inherited from the
+	 * listener, and the TIME_WAIT inherits it in turn: without it the
+	 * next listener on this port could not bind.
+	 */
+	set_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+	s->local.len = sizeof(s->local.ss);
+	if (getsockname(fd, (struct sockaddr *)&s->local.ss, &s->local.len))
+		die("getsockname: %s", strerror(errno));
+	s->remote.len = sizeof(s->remote.ss);
+	if (getpeername(fd, (struct sockaddr *)&s->remote.ss,
+			&s->remote.len))
+		die("getpeername: %s", strerror(errno));
+	r->nseq++;
+}
+
 static void accept_all(struct run *r, bool close_first, bool strict)
 {
 	int fd;
@@ -842,10 +935,13 @@ static void accept_all(struct run *r, bool close_first, bool strict)
 		}
 		r->accepted++;
 		/* Server first: this end goes on to TIME_WAIT. */
-		if (close_first)
+		if (close_first) {
+			if (r->seq)
+				read_seq(r, fd);
 			close(fd);
-		else
+		} else {
 			add_conn(r, fd, S_WAIT_EOF);
+		}
 	}
 }
 
@@ -946,6 +1042,20 @@ static void print_made(const struct run *r)
 	fflush(stdout);
 }
 
+static void print_seqs(const struct run *r)
+{
+	char lbuf[INET6_ADDRSTRLEN + 2], rbuf[INET6_ADDRSTRLEN + 2];
+	const struct tw_seq *s;
+
+	for (s = r->seqs; s < r->seqs + r->nseq; s++)
+		printf("seq local=%s:%u remote=%s:%u rcv_nxt=%u snd_nxt=%u\n",
+		       addr_str(&s->local, lbuf, sizeof(lbuf)),
+		       addr_port(&s->local),
+		       addr_str(&s->remote, rbuf, sizeof(rbuf)),
+		       addr_port(&s->remote), s->rcv_nxt, s->snd_nxt);
+	fflush(stdout);
+}
+
 static int cmd_pairs(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -957,6 +1067,7 @@ static int cmd_pairs(int argc, char **argv)
 		{ "fin-wait2",	required_argument, NULL, 'F' },
 		{ "v4mapped",	no_argument,	   NULL, 'M' },
 		{ "no-listen",	no_argument,	   NULL, 'N' },
+		{ "seq",	no_argument,	   NULL, 'S' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ }
@@ -1002,6 +1113,9 @@ static int cmd_pairs(int argc, char **argv)
 		case 'N':
 			r.no_listen = true;
 			break;
+		case 'S':
+			r.seq = true;
+			break;
 		case 'v':
 			verbose = true;
 			break;
@@ -1020,6 +1134,9 @@ static int cmd_pairs(int argc, char **argv)
 		usage_err("--no-listen needs -p PORT");
 	if (r.fin_wait2 && r.server_first)
 		usage_err("--fin-wait2: the client closes first, no -c server");
+	/* Only then is the TIME_WAIT on a socket that tw_gen holds. */
+	if (r.seq && !r.server_first)
+		usage_err("--seq needs -c server");
 
 	get_addr(addr, port, v4mapped, &r.srv, "-a");
 	r.v4mapped = v4mapped;
@@ -1047,6 +1164,11 @@ static int cmd_pairs(int argc, char **argv)
 	if (r.fin_wait2) {
 		r.held = calloc(r.n, sizeof(*r.held));
 		if (!r.held)
+			die("out of memory");
+	}
+	if (r.seq) {
+		r.seqs = calloc(r.n, sizeof(*r.seqs));
+		if (!r.seqs)
 			die("out of memory");
 	}
 	grow(&r, 2 * INFLIGHT + 16);
@@ -1079,6 +1201,8 @@ static int cmd_pairs(int argc, char **argv)
 	wait_state(&m, ST_TIME_WAIT, r.n);
 	if (verbose)
 		print_made(&r);
+	if (r.seq)
+		print_seqs(&r);
 	return 0;
 }
 
@@ -1298,6 +1422,180 @@ static int cmd_connect(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * "a.b.c.d:port" or "[v6addr]:port" for seg.  A v4-mapped address
+ * becomes plain IPv4: such a connection's segments travel as IPv4.
+ */
+static void get_addr_port(const char *str, struct addr *a, const char *opt)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 3];
+	const char *colon = strrchr(str, ':');
+	size_t len = colon ? colon - str : 0;
+	bool v6 = str[0] == '[';	/* brackets if and only if IPv6 */
+	struct in_addr v4;
+	unsigned int port;
+
+	if (!colon || len >= sizeof(host))
+		goto bad;
+	memcpy(host, str, len);
+	host[len] = '\0';
+	if (v6) {
+		if (len < 2 || host[len - 1] != ']')
+			goto bad;
+		host[len - 1] = '\0';
+	}
+	port = parse_num(colon + 1, 65535, "port");
+	if (!parse_addr(host + v6, port, false, a) ||
+	    (a->ss.ss_family == AF_INET6) != v6)
+		goto bad;
+	if (v6 && IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		memcpy(&v4, &sin6->sin6_addr.s6_addr[12], 4);
+		set_any(a, AF_INET, port);
+		((struct sockaddr_in *)&a->ss)->sin_addr = v4;
+	}
+	return;
+bad:
+	usage_err("%s: want a.b.c.d:PORT or [ADDR]:PORT, not '%s'", opt, str);
+}
+
+/* The address itself, as the checksum's pseudo-header has it. */
+static const void *ip_bytes(const struct addr *a, size_t *len)
+{
+	if (a->ss.ss_family == AF_INET) {
+		*len = 4;
+		return &((const struct sockaddr_in *)&a->ss)->sin_addr;
+	}
+	*len = 16;
+	return &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
+}
+
+/* RFC 1071: the one's complement sum of big-endian 16-bit words. */
+static uint32_t sum16(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += p[0] << 8 | p[1];
+	if (len)
+		sum += p[0] << 8;
+	return sum;
+}
+
+/*
+ * Neither raw socket fills in the TCP checksum (IPv6 would with
+ * IPV6_CHECKSUM), so do it here, the same way for both: the IPv4 and
+ * IPv6 pseudo-headers sum alike, addresses, protocol and TCP length.
+ */
+static uint16_t tcp_csum(const struct addr *from, const struct addr *to,
+			 const struct tcphdr *th)
+{
+	uint32_t sum = IPPROTO_TCP + sizeof(*th);
+	const void *p;
+	size_t len;
+
+	p = ip_bytes(from, &len);
+	sum = sum16(sum, p, len);
+	p = ip_bytes(to, &len);
+	sum = sum16(sum, p, len);
+	sum = sum16(sum, th, sizeof(*th));
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons(~sum & 0xffff);
+}
+
+static int cmd_seg(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from",	required_argument, NULL, 'f' },
+		{ "to",		required_argument, NULL, 't' },
+		{ "flags",	required_argument, NULL, 'F' },
+		{ "seq",	required_argument, NULL, 's' },
+		{ "ack",	required_argument, NULL, 'A' },
+		{ "count",	required_argument, NULL, 'n' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ }
+	};
+	static const char letters[] = "FSRPAU";	/* TH_FIN << index */
+	const char *from_str = NULL, *to_str = NULL, *flags = NULL, *l;
+	char buf[INET6_ADDRSTRLEN + 2];
+	unsigned long count = 1, i;
+	struct tcphdr th = { 0 };
+	struct addr from, to;
+	int opt, fd;
+
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			from_str = optarg;
+			break;
+		case 't':
+			to_str = optarg;
+			break;
+		case 'F':
+			flags = optarg;
+			break;
+		case 's':
+			th.th_seq = htonl(parse_num(optarg, UINT32_MAX, "seq"));
+			break;
+		case 'A':
+			th.th_ack = htonl(parse_num(optarg, UINT32_MAX, "ack"));
+			break;
+		case 'n':
+			count = parse_num(optarg, 65535, "count");
+			if (!count)
+				usage_err("--count must be at least 1");
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			bad_option("seg", argv, opt);
+		}
+	}
+	if (optind != argc)
+		usage_err("unexpected '%s'", argv[optind]);
+	if (!from_str || !to_str || !flags)
+		usage_err("seg needs --from, --to and --flags");
+	get_addr_port(from_str, &from, "--from");
+	get_addr_port(to_str, &to, "--to");
+	if (from.ss.ss_family != to.ss.ss_family)
+		usage_err("--from and --to are of different families");
+	for (; *flags; flags++) {
+		l = strchr(letters, *flags);
+		if (!l || !*l)
+			usage_err("--flags: '%c' is none of %s", *flags,
+				  letters);
+		th.th_flags |= TH_FIN << (l - letters);
+	}
+	th.th_sport = htons(addr_port(&from));
+	th.th_dport = htons(addr_port(&to));
+	th.th_off = sizeof(th) / 4;
+	th.th_win = htons(65535);
+	th.th_sum = tcp_csum(&from, &to, &th);
+
+	fd = socket(to.ss.ss_family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		die("raw socket: %s%s", strerror(errno),
+		    errno == EPERM ? " (needs CAP_NET_RAW)" : "");
+	/*
+	 * The kernel writes the IP header, with the bound address as its
+	 * source.  Raw sockets have no ports, and IPv6 would take one in
+	 * sendto() for the protocol.
+	 */
+	set_port(&from, 0);
+	set_port(&to, 0);
+	if (bind(fd, (struct sockaddr *)&from.ss, from.len))
+		die("bind %s: %s (the source must be a local address)",
+		    addr_str(&from, buf, sizeof(buf)), strerror(errno));
+	for (i = 0; i < count; i++)
+		if (sendto(fd, &th, sizeof(th), 0, (struct sockaddr *)&to.ss,
+			   to.len) != sizeof(th))
+			die("sendto %s: %s", addr_str(&to, buf, sizeof(buf)),
+			    strerror(errno));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -1313,6 +1611,8 @@ int main(int argc, char **argv)
 		return cmd_listen(argc - 1, argv + 1);
 	if (!strcmp(cmd, "connect"))
 		return cmd_connect(argc - 1, argv + 1);
+	if (!strcmp(cmd, "seg"))
+		return cmd_seg(argc - 1, argv + 1);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") ||
 	    !strcmp(cmd, "help")) {
 		fputs(usage_text, stdout);

@@ -26,8 +26,9 @@ else
 fi
 check "$(uname -r): hash insertion probed at $want" \
 	grep -qx "$want" <<<"$armed"
-for sym in __inet_twsk_schedule inet_twsk_kill "inet_twsk_alloc (return)"; do
-	check "$(uname -r): $sym armed" grep -q "^${sym%% *}" <<<"$armed"
+for sym in __inet_twsk_schedule inet_twsk_kill tw_timer_handler \
+	tcp_timewait_state_process tcp_twsk_unique; do
+	check "$(uname -r): $sym armed" grep -q "^$sym" <<<"$armed"
 done
 
 # FIN_WAIT2 minisockets are never taken over, even with timestamps and

@@ -6,15 +6,6 @@
 
 source "$(dirname "$0")/lib.sh"
 
-inum() {
-	in_ns "$1" readlink /proc/self/ns/net | tr -dc 0-9
-}
-
-# all_view FILE: FILE read after writing "all" to the same descriptor.
-all_view() {
-	{ echo all >&3 && cat <&3; } 3<>"$1"
-}
-
 new_ns a
 new_ns b
 load_module || die "insmod failed"

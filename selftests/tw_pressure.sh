@@ -8,8 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 # top NS REMOTE COLUMN: a column of the destination table.
 top() {
-	in_ns "$1" awk -v r="$2" -v c="$3" '
-		/^local / { t = 1; next } t && $2 == r { print $c }' /proc/tw_stats
+	dests "$1" | awk -v r="$2" -v c="$3" '$2 == r { print $c }'
 }
 
 new_ns ns

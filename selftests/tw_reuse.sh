@@ -38,6 +38,8 @@ check_eq "TcpExtTWRecycled grew by one" $((recycled + 1)) \
 	"$(nstat_get "$ns" TcpExtTWRecycled)"
 check "the reused entry left the table" \
 	wait_until 5 eval '[ "$(field "$ns" ended)" == $((ended + 1)) ]'
+check_eq "as ended_reuse, with TcpExtTWRecycled" 1 "$(field "$ns" ended_reuse)"
+check "entered = tw_count + ended_*" identity "$ns"
 check "rows still equal ss" wait_until 5 eval \
 	'[ "$(ss_rows "$ns" time-wait)" == "$(rows "$ns" TIME_WAIT)" ]'
 
@@ -70,5 +72,20 @@ check_eq "non-loopback rows stay no" 4 \
 		/proc/tw_sockets | wc -l)"
 in_ns "$lo2" sysctl -qw net.ipv4.tcp_tw_reuse=1
 check_eq "tcp_tw_reuse=1 there: all 7" 7 "$(field "$lo2" reuse_eligible)"
+
+# A SYN from the peer reopens a server-side TIME_WAIT (TCP_TW_SYN).
+new_ns syn
+made=$(in_ns "$syn" "$TW_GEN" pairs -v -n 1 -p 7100 -c server) ||
+	die "tw_gen"
+lport=$(sed -n 's/.*local=[^ ]*:\([0-9]*\)-.*/\1/p' <<<"$made")
+wait_until 5 counts_settled "$syn" 1 || die "1 server TIME_WAIT"
+listen "$syn" 7100
+check_eq "a client from the same port connects again" ok \
+	"$(in_ns "$syn" "$TW_GEN" connect -a 127.0.0.1 -p 7100 --lport "$lport")"
+check "its SYN ended the server's TIME_WAIT: ended_syn" \
+	wait_until 5 eval '[ "$(field "$syn" ended_syn)" == 1 ]'
+check_eq "no other cause" "0 0 0" "$(field "$syn" ended_timer) \
+$(field "$syn" ended_reuse) $(field "$syn" ended_other)"
+check "entered = tw_count + ended_*" identity "$syn"
 
 finish
