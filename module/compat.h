@@ -106,13 +106,6 @@ static inline bool tws_listener6(struct net *net,
 #endif
 #endif
 
-/* TcpExtTCPTimeWaitOverflow: tcp_time_wait() got no minisocket. */
-static inline unsigned long tws_mib_overflow(struct net *net)
-{
-	return snmp_fold_field(net->mib.net_statistics,
-			       LINUX_MIB_TCPTIMEWAITOVERFLOW);
-}
-
 static inline int tws_max_tw_buckets(const struct net *net)
 {
 	return READ_ONCE(net->ipv4.tcp_death_row.sysctl_max_tw_buckets);

@@ -839,6 +839,21 @@ static void tws_add_life(struct tws_lifetimes *to,
 			to->n[i][b] += l->n[i][b];
 }
 
+/*
+ * TcpExtTCPTimeWaitOverflow: tcp_time_wait() got no minisocket.  Summed
+ * here as snmp_fold_field() does, which later kernels no longer export.
+ */
+static unsigned long tws_mib_overflow(struct net *net)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(net->mib.net_statistics, cpu)
+				 ->mibs[LINUX_MIB_TCPTIMEWAITOVERFLOW]);
+	return sum;
+}
+
 /* A namespace's counters, summed over CPUs. */
 static void tws_sum(struct net *net, struct tws_net *tn,
 		    struct tws_counters *sum)

@@ -69,12 +69,15 @@ run_one() {
 	eval "$vars"
 	build="$cache/build-$series"
 	rm -rf "$build"
-	mkdir -p "$build"
-	cp -r "$top/Kbuild" "$top/module" "$build/"
+	mkdir -p "$build/module"
+	# Sources only: a .ko left by a host build must never stand in.
+	cp "$top/Kbuild" "$build/"
+	cp "$top"/module/Kbuild "$top"/module/*.[ch] "$build/module/"
 	echo "== building tw_stats.ko for $KVER"
 	# Our own bar: W=1 is quiet, or nothing is tested.
 	"$here/kbuild.sh" "$series" "$build" 2>&1 | tee "$build/build.log"
-	[ -f "$build/module/tw_stats.ko" ] || return 1
+	[ "${PIPESTATUS[0]}" = 0 ] && [ -f "$build/module/tw_stats.ko" ] ||
+		return 1
 	if grep -q 'warning:' "$build/build.log"; then
 		echo "run.sh: the module builds with warnings on $KVER" >&2
 		return 1
