@@ -235,19 +235,20 @@ ss_rows() {
 	in_ns "$1" ss -Htan state "$2" | awk '{ print $(NF - 1), $NF }' | sort
 }
 
-# identity NS: entered = tw_count + the sum of ended_*, as NS reads it.
-# (and "ended" is that sum).  Without NS: the departed block, where
-# tw_count is 0.
+# identity [NS]: entered - (the sum of ended_*) is what the kernel holds,
+# sockstat's tw, and /proc/tw_stats says so in tw_count and ended.
+# Without NS: the departed block, where nothing is held.
 identity() {
 	local awk='$1 == "entered" { e = $2 } $1 == "tw_count" { c = $2 }
 		$1 == "ended" { n = $2 } $1 ~ /^ended_/ { s += $2 }
-		END { exit !(e != "" && e == c + s && n == s) }'
+		END { if (e != "" && n == s && c == e - s) print e - s }'
 
 	if [ $# -gt 0 ]; then
-		in_ns "$1" awk "$awk" /proc/tw_stats
+		[ "$(in_ns "$1" awk "$awk" /proc/tw_stats)" == \
+			"$(sockstat_tw "$1")" ]
 	else
-		all_view /proc/tw_stats | awk '$1 == "netns" {
-			on = $2 == "departed" } on' | awk "$awk"
+		[ "$(all_view /proc/tw_stats | awk '$1 == "netns" {
+			on = $2 == "departed" } on' | awk "$awk")" == 0 ]
 	fi
 }
 

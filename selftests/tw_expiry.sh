@@ -23,7 +23,8 @@ check_eq "ended counted every one" 24 "$(field "$ns" ended)"
 check_eq "each as ended_timer, untracked ones included" 24 \
 	"$(field "$ns" ended_timer)"
 check_eq "nothing ended otherwise" 0 "$(field "$ns" ended_other)"
-check "entered = tw_count + ended_*" identity "$ns"
+check "entered - ended_* = tw_count = sockstat tw" \
+	wait_until 5 identity "$ns"
 check_eq "the 8 tracked lived 32-65 s: lifetime_ms, timer column" \
 	"32768-65535 8" "$(life "$ns" timer)"
 check_eq "no rows left" 0 "$(rows "$ns" | wc -l)"
