@@ -289,7 +289,7 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	if (v == SEQ_START_TOKEN) {
 		if (r->scope == TWS_SCOPE_ALL)
 			seq_printf(m, "%-10s ", "netns");
-		seq_printf(m, "%-47s %-47s %-9s %8s %10s %5s %6s %-6s\n",
+		seq_printf(m, "%-47s %-47s %-9s %8s %10s %5s %6s %s\n",
 			   "local", "remote", "state", "age_ms", "expires_ms",
 			   "reuse", "rearms", "role");
 		return 0;
@@ -301,7 +301,7 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	left = (long)(row->expires - now);
 	if (r->scope == TWS_SCOPE_ALL)
 		seq_printf(m, "%-10u ", row->netns);
-	seq_printf(m, "%-47s %-47s %-9s %8u %10u %5s %6u %-6s\n", local,
+	seq_printf(m, "%-47s %-47s %-9s %8u %10u %5s %6u %s\n", local,
 		   remote,
 		   row->substate == TCP_FIN_WAIT2 ? "FIN_WAIT2" : "TIME_WAIT",
 		   jiffies_to_msecs(now - row->born),

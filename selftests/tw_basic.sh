@@ -68,6 +68,8 @@ check_eq "their rows say the timer restarted once" 15 \
 	"$(in_ns "$ns" awk '$2 == "127.0.0.1:5004" && $7 == 1' \
 		/proc/tw_sockets | wc -l)"
 check_eq "a re-armed minisocket counts once" 275 "$(field "$ns" tw_count)"
+check "entered - ended_* = tw_count = sockstat tw" \
+	wait_until 5 identity "$ns"
 
 # The kernel's memory: live minisockets times their slab's object size.
 size4=$(cat /sys/kernel/slab/tw_sock_TCP/object_size)

@@ -127,6 +127,8 @@ check_eq "rows: other on port 5555" "127.0.0.1:5555" \
 	"$(in_ns "$roles" awk '$8 == "other" { print $1 }' /proc/tw_sockets)"
 check_eq "rows: 3 clients" 3 \
 	"$(in_ns "$roles" awk '$8 == "client"' /proc/tw_sockets | wc -l)"
+check "entered - ended_* = tw_count = sockstat tw" \
+	wait_until 5 identity "$roles"
 
 # A namespace dies with live minisockets: the all view's departed block
 # counts them as purged, and nothing of it is left.
