@@ -3,7 +3,8 @@
 #
 #   make                 module and tools for the running kernel
 #   make KDIR=DIR        ... for the kernel tree or headers in DIR
-#   make install         modules_install + depmod (as root)
+#   make install         modules_install + depmod, twstat and its man
+#                        page under PREFIX (/usr/local) (as root)
 #   make demo            build, boot a VM, make TIME_WAIT traffic, show it
 #   make check           build, boot a VM, run selftests/ against Debian 6.1
 #   make style           checkpatch.pl --no-tree on module/ and tools/
@@ -17,19 +18,20 @@ all: modules tools
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-install: modules
+install: modules tools
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -a $(KVER)
+	$(MAKE) -C tools/twstat install
 
 tools:
-	@if [ -f tools/twstat/Makefile ]; then $(MAKE) -C tools/twstat; fi
+	$(MAKE) -C tools/twstat
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		find module -name '*.o' -o -name '*.ko' -o -name '*.mod*' | \
 		xargs rm -f
 	rm -f selftests/tw_gen
-	@if [ -f tools/twstat/Makefile ]; then $(MAKE) -C tools/twstat clean; fi
+	$(MAKE) -C tools/twstat clean
 
 # The VM tests and the demo build for the kernel the VM boots, whatever
 # the host runs: selftests/vm/run.sh picks it and installs what it needs.
@@ -50,5 +52,9 @@ style: kselftest-framework
 	$(CHECKPATCH) -f $(filter-out module/compat.h %.mod.c,$(wildcard module/*.[ch]))
 	$(CHECKPATCH) --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
 		-f module/compat.h
+	$(CHECKPATCH) $(addprefix -f ,$(filter-out %/compiler.h, \
+		$(wildcard tools/twstat/*.[ch] tools/twstat/*/*.c)))
+	$(CHECKPATCH) --ignore PREFER_DEFINED_ATTRIBUTE_MACRO \
+		-f tools/twstat/compiler.h
 
 .PHONY: all modules install tools clean check demo kselftest-framework style

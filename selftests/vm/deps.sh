@@ -38,6 +38,9 @@ need iproute2 have_cmd ip ss nstat
 need gcc have_cmd gcc
 need make have_cmd make
 need libc6-dev test -e /usr/include/stdio.h
+need clang have_cmd clang
+need groff-base have_cmd groff
+need python3 have_cmd python3
 need linux-image-amd64 have_pkg linux-image-amd64
 need linux-headers-amd64 have_pkg linux-headers-amd64
 
@@ -63,4 +66,10 @@ fi
 kver=$(ls /boot 2>/dev/null | sed -n 's/^vmlinuz-//p' | sort -V | tail -n 1)
 if [ -n "$kver" ] && [ ! -e "/lib/modules/$kver/build/Makefile" ]; then
 	apt_install "linux-headers-$kver"
+fi
+
+# libFuzzer (twstat's parser) ships apart from clang, versioned like it.
+rt=$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)
+if [ ! -e "$rt" ]; then
+	apt_install "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
 fi

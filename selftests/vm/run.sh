@@ -28,6 +28,7 @@ esac
 "$here/deps.sh"
 "$here/framework.sh" "$cache"
 make -s -C "$top/selftests" KSFT_DIR="$cache/kselftest" OUTPUT="$cache" all
+make -s -C "$top/tools/twstat" B="$cache/twstat" static
 
 passed=0
 failed=0
@@ -51,11 +52,39 @@ host_check() {
 	fi
 }
 
+# host_tap DESC CMD...: a command that ends with "N passed, N failed";
+# its counts are added, its failures shown.
+host_tap() {
+	local desc=$1 line p f
+
+	shift
+	"$@" >"$cache/host-check.log" 2>&1
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$cache/host-check.log" |
+		tail -n 1)
+	read -r p _ f _ <<<"${line//,/}"
+	if [ -z "$line" ]; then
+		p=0
+		f=1
+	fi
+	grep '^not ok' "$cache/host-check.log" | sed 's/^/# /'
+	echo "# host: $desc: ${p} passed, ${f} failed"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" -eq 0 ] || status=1
+}
+
 if [ "$mode" = check ]; then
-	host_check "checkpatch.pl --no-tree is quiet on module/" \
+	host_check "checkpatch.pl --no-tree is quiet on module/ and tools/" \
 		make -s -C "$top" style
 	host_check "dkms build against the host's 6.1 headers" \
 		"$here/dkms.sh"
+	host_tap "twstat parser and CLI tests on fixtures (ASan+UBSan)" \
+		make -s -C "$top/tools/twstat" B="$cache/twstat" test
+	host_check "twstat parser fuzzed for ${TWS_FUZZ_SECONDS:-30} s" \
+		make -s -C "$top/tools/twstat" B="$cache/twstat" fuzz \
+		FUZZ_SECONDS="${TWS_FUZZ_SECONDS:-30}"
+	host_check "twstat.8 renders without warnings" \
+		groff -man -Tutf8 -ww -z "$top/tools/twstat.8"
 	lines+=("host: $passed passed, $failed failed")
 fi
 
@@ -89,6 +118,7 @@ run_one() {
 	cp "$build/module/tw_stats.ko" "$stage/"
 	cp "$top"/selftests/*.sh "$top/selftests/TESTS" \
 		"$top/selftests/settings" "$cache/tw_gen" "$stage/selftests/"
+	cp "$cache/twstat/twstat-static" "$stage/selftests/twstat"
 	cp "$here/guest.sh" "$stage/selftests/vm/"
 	cp -r "$cache/kselftest/kselftest/." "$stage/kselftest/"
 	TWS_KVER=$KVER TWS_MODROOT=$MODROOT \

@@ -1,0 +1,378 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tests of the twstat command on the fixtures, without the module: every
+# view in text, JSON and Prometheus against tests/expected/, the filters,
+# watch mode on a directory whose files change between samples, and
+# every error path with its exit status.  Prints "ok - ..." lines for
+# tests/run.sh.
+#
+# Usage: tests/cli.sh TWSTAT           run the tests
+#        tests/cli.sh TWSTAT golden    rewrite tests/expected/
+set -u
+cd "$(dirname "$0")/.." || exit 1
+T=$1
+MODE=${2:-test}
+F=tests/fixtures
+E=tests/expected
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+have_python=0
+python3 -c 'import json' 2>/dev/null && have_python=1
+
+check() {
+	if [ "$1" -eq 0 ]; then
+		echo "ok - cli: $2"
+	else
+		echo "not ok - cli: $2"
+	fi
+}
+
+skip() {
+	echo "ok - cli: $1 # SKIP $2"
+}
+
+tw() {
+	"$T" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# The case: what failed and why, as TAP comments.
+show() {
+	sed 's/^/# stdout: /' "$tmp/out" | head -20
+	sed 's/^/# stderr: /' "$tmp/err" | head -20
+}
+
+json_ok() {
+	python3 -m json.tool "$1" >/dev/null 2>&1
+}
+
+# --- golden outputs -----------------------------------------------------
+
+cases() {
+	local d
+	for d in 6.1 6.14 all all2; do
+		echo "$d summary.txt"
+		echo "$d summary.json -j"
+		echo "$d top.txt top"
+		echo "$d top.json -j top"
+		echo "$d sockets.txt sockets"
+		echo "$d sockets.json -j sockets"
+		echo "$d advise.txt advise"
+		echo "$d advise.json -j advise"
+		echo "$d prom --prometheus"
+	done
+	echo "6.1 top-n3.txt top -n 3"
+	echo "6.1 top-n50.txt top -n 50"
+	echo "6.1 advise-t60.txt advise --threshold 60"
+	echo "6.1 sockets-rport.txt sockets --rport 5000 --sort left"
+	echo "6.14 sockets-fw2.txt sockets --state fin-wait2"
+	echo "6.14 sockets-raddr.json -j sockets --raddr ::1 --sort age"
+	echo "all2 sockets-role.txt sockets --role client"
+	echo "all2 advise-t0.txt advise --threshold 0"
+}
+
+golden() {
+	local d name args
+	mkdir -p "$E"
+	while read -r d name args; do
+		# shellcheck disable=SC2086
+		"$T" --proc-dir "$F/$d" $args >"$E/$d.$name" || exit 1
+	done < <(cases)
+	echo "wrote $(cases | wc -l) files to $E"
+	exit 0
+}
+
+test_golden() {
+	local d name args
+	while read -r d name args; do
+		# shellcheck disable=SC2086
+		tw --proc-dir "$F/$d" $args
+		if [ "$rc" -ne 0 ] || ! cmp -s "$tmp/out" "$E/$d.$name"; then
+			check 1 "twstat $args on $d matches $E/$d.$name"
+			show
+			diff "$E/$d.$name" "$tmp/out" | head -20 | sed 's/^/# /'
+			continue
+		fi
+		check 0 "twstat $args on $d matches $E/$d.$name"
+		case $name in
+		*.json)
+			if [ "$have_python" = 1 ]; then
+				json_ok "$tmp/out"
+				check $? "twstat $args on $d is valid JSON"
+			fi ;;
+		esac
+	done < <(cases)
+}
+
+# --- formats ------------------------------------------------------------
+
+# Every line a comment or a sample; families once, before their samples.
+prom_ok() {
+	awk '
+	/^# HELP twstat_[a-z0-9_]+ ./ { next }
+	/^# TYPE twstat_[a-z0-9_]+ (gauge|counter)$/ {
+		if ($3 in seen) exit 1
+		seen[$3] = 1; fam = $3; next
+	}
+	/^twstat_[a-z0-9_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+$/ {
+		name = $1; sub(/\{.*/, "", name)
+		if (name != fam) exit 1
+		n++; next
+	}
+	{ exit 1 }
+	END { exit n ? 0 : 1 }' "$1"
+}
+
+test_prometheus() {
+	local d
+	for d in 6.1 6.14 all2; do
+		tw --proc-dir "$F/$d" --prometheus
+		prom_ok "$tmp/out"
+		check $? "--prometheus on $d is the text exposition format"
+	done
+	grep -q '^twstat_ended_total{netns="departed",cause="purge"} 20$' \
+		"$E/all2.prom"
+	check $? "--prometheus labels blocks by netns, the departed one too"
+}
+
+# --- filters and options ------------------------------------------------
+
+rows() {
+	tail -n +2 "$tmp/out" | grep -c .
+}
+
+test_filters() {
+	tw --proc-dir "$F/6.1" sockets --rport 5000
+	check $(($(rows) != 29)) "sockets --rport 5000: 29 rows"
+	tw --proc-dir "$F/6.1" sockets --role server
+	check $(($(rows) != 4)) "sockets --role server: 4 rows"
+	tw --proc-dir "$F/6.1" sockets --lport 5002 --raddr 127.0.0.1
+	check $(($(rows) != 4)) "sockets --lport 5002 --raddr 127.0.0.1: 4 rows"
+	tw --proc-dir "$F/6.14" sockets --raddr '[::1]' --state time-wait
+	check $(($(rows) != 30)) "sockets --raddr [::1] --state time-wait: 30 rows"
+	tw --proc-dir "$F/6.14" sockets --state fin-wait2 --role client
+	check $(($(rows) != 0)) "sockets with no match: the header alone"
+	tw --proc-dir "$F/6.1" sockets --sort age
+	tail -n +2 "$tmp/out" | awk 'NR > 1 && $4 > last { exit 1 } { last = $4 }'
+	check $? "sockets --sort age: oldest first"
+	tw --proc-dir "$F/6.1" sockets --sort left
+	tail -n +2 "$tmp/out" | awk 'NR > 1 && $6 < last { exit 1 } { last = $6 }'
+	check $? "sockets --sort left: least time left first"
+	tw --proc-dir "$F/6.1" top -n 3
+	check $(($(rows) != 3)) "top -n 3: 3 destinations"
+	tw --proc-dir "$F/6.1" top -n 50
+	check $(($(rows) != 7)) "top -n 50: the 7 the file has"
+	tw --version
+	[ "$rc" = 0 ] && [ "$(cat "$tmp/out")" = "twstat 0.1" ]
+	check $? "--version prints 'twstat 0.1'"
+	tw --help
+	[ "$rc" = 0 ] && grep -q '^Usage: twstat' "$tmp/out" &&
+		grep -q '^Examples:' "$tmp/out"
+	check $? "--help: usage and examples on stdout"
+}
+
+test_all_netns() {
+	local before after
+	before=$(md5sum "$F"/all/*)
+	tw --proc-dir "$F/all" --all-netns top
+	after=$(md5sum "$F"/all/*)
+	[ "$rc" = 0 ] && cmp -s "$tmp/out" "$E/all.top.txt" &&
+		[ "$before" = "$after" ]
+	check $? "--all-netns on a fixture reads it and never writes it"
+	tw --proc-dir "$F/all" --all-netns
+	grep -q '^netns 4026531840$' "$tmp/out" &&
+		grep -q '^netns departed$' "$tmp/out"
+	check $? "--all-netns: one summary per namespace and the departed"
+}
+
+# --- errors -------------------------------------------------------------
+
+# want_rc stderr_pattern description -- twstat arguments
+expect_fail() {
+	local want=$1 pat=$2 desc=$3
+	shift 4
+	tw "$@"
+	if [ "$rc" = "$want" ] && [ ! -s "$tmp/out" ] &&
+	   grep -q -- "$pat" "$tmp/err"; then
+		check 0 "$desc (exit $want)"
+	else
+		check 1 "$desc (exit $want, got $rc)"
+		show
+	fi
+}
+
+test_usage() {
+	local u='Usage: twstat'
+	expect_fail 2 "$u" "unknown view" -- bogus
+	expect_fail 2 "$u" "unknown option" -- --bogus
+	expect_fail 2 "$u" "-n without a value" -- top -n
+	expect_fail 2 "$u" "-n with sockets" -- sockets -n 3
+	expect_fail 2 "$u" "--threshold with the summary" -- --threshold 50
+	expect_fail 2 "$u" "a socket filter with top" -- top --rport 80
+	expect_fail 2 "$u" "interval 0" -- 0
+	expect_fail 2 "$u" "count 0" -- 1 0
+	expect_fail 2 "$u" "a third number" -- top 1 2 3
+	expect_fail 2 "$u" "-j and --prometheus" -- -j --prometheus
+	expect_fail 2 "$u" "--prometheus with an interval" -- --prometheus 1
+	expect_fail 2 "$u" "--prometheus with advise" -- --prometheus advise
+	expect_fail 2 "$u" "--raddr that is no address" -- sockets --raddr 1.2.3
+	expect_fail 2 "$u" "--state unknown" -- sockets --state closed
+	expect_fail 2 "$u" "--rport out of range" -- sockets --rport 65536
+	expect_fail 2 "$u" "--threshold not a number" -- advise --threshold x
+}
+
+test_errors() {
+	local d b
+	if [ ! -e /proc/tw_stats ]; then
+		expect_fail 2 "modprobe tw_stats" \
+			"module not loaded: says how to load it" --
+	else
+		skip "module not loaded" "the module is loaded here"
+	fi
+	expect_fail 2 "$tmp/none/tw_stats: No such file" \
+		"--proc-dir without tw_stats" -- --proc-dir "$tmp/none"
+	d=$tmp/nosockets
+	mkdir -p "$d" && cp "$F/6.1/tw_stats" "$d/"
+	expect_fail 2 "$d/tw_sockets: No such file" \
+		"tw_sockets missing for sockets" -- --proc-dir "$d" sockets
+	tw --proc-dir "$d" top
+	check "$rc" "top does not need tw_sockets"
+	d=$tmp/dir
+	mkdir -p "$d/tw_stats"
+	expect_fail 2 "tw_stats:1: read error" "an unreadable tw_stats" \
+		-- --proc-dir "$d"
+	for b in "$F"/bad/stats-*; do
+		d=$tmp/${b##*/}
+		mkdir -p "$d" && cp "$b" "$d/tw_stats" &&
+			cp "$F/6.1/tw_sockets" "$d/"
+		expect_fail 2 "^twstat: $d/tw_stats:[0-9]*: " \
+			"malformed ${b##*/}: file and line, nothing on stdout" \
+			-- --proc-dir "$d" advise
+	done
+	for b in "$F"/bad/sockets-*; do
+		d=$tmp/${b##*/}
+		mkdir -p "$d" && cp "$b" "$d/tw_sockets" &&
+			cp "$F/6.1/tw_stats" "$d/"
+		expect_fail 2 "^twstat: $d/tw_sockets:[0-9]*: " \
+			"malformed ${b##*/}: file and line, nothing on stdout" \
+			-- --proc-dir "$d" -j sockets
+	done
+	d=$tmp/noportlow
+	mkdir -p "$d" && cp "$F/6.1/tw_sockets" "$d/" &&
+		grep -v '^port_low ' "$F/6.1/tw_stats" >"$d/tw_stats"
+	expect_fail 2 "tw_stats:1: this block has no 'port_low'" \
+		"a key the summary needs is missing" -- --proc-dir "$d"
+	tw --proc-dir "$d" sockets
+	check "$rc" "a key the sockets view does not need may be missing"
+	if [ -e /dev/full ]; then
+		"$T" --proc-dir "$F/6.1" >/dev/full 2>"$tmp/err"
+		[ $? = 2 ] && grep -q 'write error' "$tmp/err"
+		check $? "a failed write to stdout is an error (exit 2)"
+	fi
+}
+
+# --- watch mode ---------------------------------------------------------
+
+# DIR ENTERED ENDED DEST_TW: counters and 127.0.0.1:5000 grow, atomically.
+bump() {
+	awk -v de="$2" -v dt="$3" -v dd="$4" '
+	$1 == "entered" { printf "%-22s %d\n", $1, $2 + de; next }
+	$1 == "ended" || $1 == "ended_timer" {
+		printf "%-22s %d\n", $1, $2 + dt; next
+	}
+	$1 == "tw_count" { printf "%-22s %d\n", $1, $2 + de - dt; next }
+	$1 == "127.0.0.1" && $2 == "127.0.0.1:5000" {
+		tw = $3 + dd
+		printf "%-39s %-47s %8d %8d %8d %5.1f%%\n", $1, $2, tw, tw, \
+			$5, 100 * tw / $5
+		next
+	}
+	{ print }' "$1/tw_stats" >"$1/tw_stats.new" &&
+		mv "$1/tw_stats.new" "$1/tw_stats"
+}
+
+# Samples at 0 (kept back), 1 and 2 s; the files change at 0.5 and 1.5 s.
+watch() {
+	local w=$tmp/watch pid
+	rm -rf "$w" && mkdir -p "$w" && cp "$F"/6.1/tw_* "$w/"
+	"$T" --proc-dir "$w" "$@" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	sleep 0.5
+	bump "$w" 10 4 5
+	sleep 1
+	bump "$w" 20 8 5
+	wait "$pid"
+	rc=$?
+}
+
+test_watch() {
+	local w=$tmp/watch pid
+	watch -j top 1 2
+	[ "$rc" = 0 ] && [ "$(wc -l <"$tmp/out")" = 2 ]
+	check $? "-j top 1 2: two JSON lines"
+	if [ "$have_python" = 1 ]; then
+		python3 - "$tmp/out" <<-'EOF'
+		import json, sys
+		docs = [json.loads(l) for l in open(sys.argv[1])]
+		for doc, entered in zip(docs, (10, 20)):
+		    r = doc["rates"][0]["rates"]
+		    assert abs(r["entered_per_s"] - entered) < entered * 0.25, r
+		    d = doc["destinations"][0]
+		    assert d["remote"] == "127.0.0.1:5000", d
+		    assert 3.5 < d["growth_per_s"] < 6.5, d
+		    left = 50 - d["in_range"]
+		    assert abs(d["seconds_to_full"] - left / 5) < 1.5, d
+		EOF
+		check $? "watch: rates, growth and time to full from the deltas"
+	else
+		skip "watch: rates from the deltas" "no python3"
+	fi
+	watch top 1 2
+	[ "$rc" = 0 ] && [ "$(grep -c '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]$' \
+		"$tmp/out")" = 2 ] &&
+		grep -q 'growth  full in' "$tmp/out" &&
+		grep -q '^rates  *entered [0-9.]*/s, ended [0-9.]*/s: timer' \
+			"$tmp/out" &&
+		grep -q '127.0.0.1:5000 .* +[3-6]\.[0-9]/s  *[0-9.]* s ' \
+			"$tmp/out"
+	res=$?
+	check $res "top 1 2: timestamps, rates, growth and time to full"
+	[ $res = 0 ] || show
+	watch 1 2
+	[ "$rc" = 0 ] && [ "$(grep -c '^rates ' "$tmp/out")" = 2 ]
+	check $? "summary 1 2: a rates line per sample"
+	for v in sockets advise; do
+		tw --proc-dir "$F/6.1" -j $v 0.2 2
+		[ "$rc" = 0 ] && [ "$(wc -l <"$tmp/out")" = 2 ]
+		check $? "-j $v 0.2 2: two JSON lines"
+		if [ "$have_python" = 1 ]; then
+			while read -r line; do
+				echo "$line" | python3 -m json.tool >/dev/null ||
+					exit 1
+			done <"$tmp/out"
+			check $? "-j $v 0.2 2: each line is JSON"
+		fi
+	done
+	# The second sample meets a cut file: the first stays, nothing after.
+	rm -rf "$w" && mkdir -p "$w" && cp "$F"/6.1/tw_* "$w/"
+	"$T" --proc-dir "$w" -j 1 2 >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	sleep 1.5
+	head -10 "$F/6.1/tw_stats" >"$w/new" && mv "$w/new" "$w/tw_stats"
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 2 ] && [ "$(wc -l <"$tmp/out")" = 1 ] &&
+		grep -q "tw_stats:11: unexpected end of file" "$tmp/err"
+	check $? "watch: a file cut between samples stops it (exit 2)"
+}
+
+[ "$MODE" = golden ] && golden
+test_golden
+test_prometheus
+test_filters
+test_all_netns
+test_usage
+test_errors
+test_watch
+exit 0

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# Writes the synthetic fixtures (6.14/, all2/) in the exact layout of
+# module/proc.c.  The 6.1/ and all/ fixtures are real captures and are
+# not generated.  Only needed to change the synthetic ones:
+#
+#   python3 tests/mkfixtures.py tests/fixtures
+import os
+import random
+import sys
+
+CAUSES = ["timer", "reuse", "syn", "rst", "purge", "other"]
+BUCKETS = ["0", "1"] + ["%d-%d" % (1 << (b - 1), (1 << b) - 1)
+                        for b in range(2, 18)] + ["131072-"]
+
+
+def key(k, v):
+    return "%-22s %s\n" % (k, v)
+
+
+def life(hist):
+    out = "\n%-15s" % "lifetime_ms" + "".join(" %10s" % c for c in CAUSES)
+    out += "\n"
+    for i, b in enumerate(BUCKETS):
+        row = hist.get(i, [0] * 6)
+        out += "%-15s" % b + "".join(" %10d" % n for n in row) + "\n"
+    return out
+
+
+def addr(a, port=None):
+    if ":" in a:
+        return a if port is None else "[%s]:%d" % (a, port)
+    return a if port is None else "%s:%d" % (a, port)
+
+
+def dests(rows, usable):
+    out = "\n%-39s %-47s %8s %8s %8s %8s\n" % (
+        "local", "remote", "tw", "reusable", "ports", "pressure")
+    for local, raddr, rport, tw, reusable, in_range in rows:
+        out += "%-39s %-47s %8d %8d %8d" % (
+            addr(local), addr(raddr, rport), tw, reusable, usable)
+        if usable:
+            pm = (in_range * 1000 + usable // 2) // usable
+            out += " %5d.%d%%\n" % (pm // 10, pm % 10)
+        else:
+            out += "       -\n"
+    return out
+
+
+def stats(keys, rows, hist, netns=None):
+    out = "" if netns is None else key("netns", netns)
+    for k, v in keys:
+        out += key(k, v)
+    usable = dict(keys)["port_high"] - dict(keys)["port_low"] + 1 - \
+        dict(keys)["ports_reserved"]
+    return out + dests(rows, usable) + life(hist)
+
+
+def sock(local, lport, raddr, rport, state, age, left, reuse, rearms, role,
+         netns=None):
+    out = "" if netns is None else "%-10d " % netns
+    return out + "%-47s %-47s %-9s %8d %10d %5s %6d %s\n" % (
+        addr(local, lport), addr(raddr, rport), state, age, left,
+        "yes" if reuse else "no", rearms, role)
+
+
+def sock_header(netns=False):
+    out = "%-10s " % "netns" if netns else ""
+    return out + "%-47s %-47s %-9s %8s %10s %5s %6s %s\n" % (
+        "local", "remote", "state", "age_ms", "expires_ms", "reuse",
+        "rearms", "role")
+
+
+def base_keys(**kw):
+    keys = [("tw_count", 0), ("tw_fin_wait2", 0), ("entered", 0),
+            ("ended", 0), ("untracked", 0), ("overflow", 0),
+            ("reuse_eligible", 0), ("port_low", 32768),
+            ("port_high", 60999), ("ports_reserved", 0),
+            ("tcp_tw_reuse", 2), ("tcp_timestamps", 1),
+            ("tcp_max_tw_buckets", 262144)]
+    if "tcp_tw_reuse_delay_ms" in kw:
+        keys.append(("tcp_tw_reuse_delay_ms", 0))
+    keys += [("ended_" + c, 0) for c in CAUSES]
+    keys += [("rearmed", 0), ("fin_wait2_to_time_wait", 0),
+             ("tw_memory_bytes", 0), ("table_memory_bytes", 4200648),
+             ("role_client", 0), ("role_server", 0), ("role_other", 0)]
+    return [(k, kw.get(k, v)) for k, v in keys]
+
+
+def fixture_614(d):
+    """6.14+: tcp_tw_reuse_delay_ms, a newer key, a hot non-loopback
+    destination that tcp_tw_reuse=2 does not cover, a nearly full table."""
+    rnd = random.Random(614)
+    lo, hi = 32768, 32867
+    socks = []
+    ports = rnd.sample(range(lo, hi + 1), 60)
+    for p in ports:
+        socks.append(("10.0.0.1", p, "10.0.0.2", 80, "TIME_WAIT",
+                      rnd.randint(1500, 50000), None, False, 1, "client"))
+    ports = rnd.sample(range(lo, hi + 1), 30)
+    for i, p in enumerate(ports):
+        socks.append(("::1", p, "::1", 8080, "TIME_WAIT",
+                      300 + 100 * i, None, i >= 7, 1, "client"))
+    for i in range(20):
+        socks.append(("10.0.0.1", 443, "10.0.0.%d" % (10 + i % 5),
+                      40000 + 17 * i, "FIN_WAIT2" if i < 2 else "TIME_WAIT",
+                      rnd.randint(100, 59000), None, False,
+                      0 if i < 2 else 1, "server"))
+    rnd.shuffle(socks)
+    n = len(socks)
+    keys = base_keys(tw_count=n, tw_fin_wait2=2, entered=n + 700,
+                     ended=700, overflow=12, reuse_eligible=23,
+                     port_low=lo, port_high=hi, tcp_tw_reuse=2,
+                     tcp_max_tw_buckets=128, tcp_tw_reuse_delay_ms=1000,
+                     ended_timer=640, ended_reuse=55, ended_rst=5,
+                     rearmed=3, fin_wait2_to_time_wait=88,
+                     tw_memory_bytes=n * 264, role_client=90,
+                     role_server=20)
+    keys.append(("tcp_future_knob", 7))
+    rows = [("10.0.0.1", "10.0.0.2", 80, 60, 0, 60),
+            ("::1", "::1", 8080, 30, 23, 30)]
+    for i in range(5):
+        rows.append(("10.0.0.1", "10.0.0.%d" % (10 + i), 40000 + 17 * i,
+                     1, 0, 0))
+    hist = {15: [600, 0, 0, 0, 0, 0], 16: [40, 0, 0, 0, 0, 0],
+            10: [0, 30, 0, 2, 0, 0], 11: [0, 25, 0, 3, 0, 0]}
+    os.makedirs(os.path.join(d, "6.14"), exist_ok=True)
+    with open(os.path.join(d, "6.14", "tw_stats"), "w") as f:
+        f.write(stats(keys, rows, hist))
+    with open(os.path.join(d, "6.14", "tw_sockets"), "w") as f:
+        f.write(sock_header())
+        for s in socks:
+            left = max(0, 60000 - s[5])
+            f.write(sock(*s[:6], left, *s[7:]))
+
+
+def fixture_all2(d):
+    """Two namespaces and a departed block; the second one is full of
+    server-side TIME_WAIT and near tcp_max_tw_buckets."""
+    rnd = random.Random(2)
+    init, other = 4026531840, 4026532561
+    k1 = base_keys(tw_count=3, entered=1003, ended=1000, reuse_eligible=3,
+                   tcp_tw_reuse=1, ended_timer=990, ended_reuse=10,
+                   tw_memory_bytes=792, role_client=3)
+    r1 = [("192.0.2.1", "198.51.100.7", 443, 3, 3, 3)]
+    nserv = 230
+    k2 = base_keys(tw_count=nserv, entered=5230, ended=5000, overflow=41,
+                   port_low=32768, port_high=60999, tcp_tw_reuse=2,
+                   tcp_max_tw_buckets=256, ended_timer=4990,
+                   ended_syn=10, tw_memory_bytes=nserv * 264,
+                   role_server=nserv)
+    r2 = [("10.1.0.2", "10.1.0.%d" % (3 + i), 50000 + i, 1, 0, 0)
+          for i in range(10)]
+    out = stats(k1, r1, {15: [990, 0, 0, 0, 0, 0], 11: [0, 10, 0, 0, 0, 0]},
+                netns=init)
+    out += "\n" + stats(k2, r2, {15: [4990, 0, 0, 0, 0, 0],
+                                 12: [0, 0, 10, 0, 0, 0]}, netns=other)
+    out += "\n" + key("netns", "departed") + key("namespaces", 2)
+    dep = [("entered", 100), ("ended", 100), ("untracked", 0),
+           ("overflow", 0)] + [("ended_" + c, v) for c, v in
+                               zip(CAUSES, [80, 0, 0, 0, 20, 0])] + \
+        [("rearmed", 0), ("fin_wait2_to_time_wait", 4)]
+    for k, v in dep:
+        out += key(k, v)
+    out += life({15: [80, 0, 0, 0, 0, 0], 14: [0, 0, 0, 0, 20, 0]})
+    os.makedirs(os.path.join(d, "all2"), exist_ok=True)
+    with open(os.path.join(d, "all2", "tw_stats"), "w") as f:
+        f.write(out)
+    with open(os.path.join(d, "all2", "tw_sockets"), "w") as f:
+        f.write(sock_header(True))
+        for i in range(3):
+            f.write(sock("192.0.2.1", 33000 + i, "198.51.100.7", 443,
+                         "TIME_WAIT", 2000 + i, 58000 - i, True, 1,
+                         "client", netns=init))
+        for i in range(nserv):
+            age = rnd.randint(100, 59000)
+            f.write(sock("10.1.0.2", 8080, "10.1.0.%d" % (3 + i % 40),
+                         50000 + i, "TIME_WAIT", age, 60000 - age, False,
+                         1, "server", netns=other))
+
+
+if __name__ == "__main__":
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures"
+    fixture_614(out)
+    fixture_all2(out)

@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * twstat: who is eating my ports?  Reads /proc/tw_stats and
+ * /proc/tw_sockets of the tw_stats module and shows TIME_WAIT by
+ * destination, with advice.
+ *
+ * USAGE: twstat [OPTIONS] [summary|top|sockets|advise] [INTERVAL [COUNT]]
+ *
+ * EXAMPLES:
+ *     twstat                    # one-screen summary
+ *     twstat top 1              # destinations by pressure, every second
+ *     twstat sockets --rport 443 --sort age
+ *     twstat advise             # what would relieve the hot ones
+ *     twstat -j top 5 12        # JSON lines, every 5 s for a minute
+ *     twstat --prometheus > /var/lib/node_exporter/tw.prom.$$ && mv ...
+ *
+ * Each sample is read whole, checked, and formatted in memory before any
+ * of it is written, so that a broken file never leaves half a report on
+ * stdout.  Exit status: 0, or 2 on any error (usage included).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "parse.h"
+#include "twstat.h"
+
+#define TW_PROC_SUPER_MAGIC	0x9fa0
+#define TW_EXIT_ERR		2
+
+static const char tw_usage_text[] =
+"Usage: twstat [OPTIONS] [summary|top|sockets|advise] [INTERVAL [COUNT]]\n";
+
+static const char tw_help_text[] =
+"Show TCP TIME_WAIT sockets by destination, from the tw_stats module.\n"
+"\n"
+"Views:\n"
+"  summary (default)  counts, memory, ends, port range, hottest destinations\n"
+"  top                destinations ranked by port pressure\n"
+"  sockets            one line per TIME_WAIT socket\n"
+"  advise             what would relieve each hot destination\n"
+"\n"
+"INTERVAL repeats every INTERVAL seconds (COUNT times, else until\n"
+"interrupted) and adds rates per second; top then adds growth and the\n"
+"time until a destination runs out of ports.\n"
+"\n"
+"Options:\n"
+"  -j, --json          JSON; one compact document per line when repeating\n"
+"      --prometheus    summary and destination gauges in the Prometheus\n"
+"                      text format (node_exporter textfile collector)\n"
+"      --all-netns     every network namespace (needs CAP_NET_ADMIN)\n"
+"      --proc-dir DIR  read DIR/tw_stats and DIR/tw_sockets (default /proc)\n"
+"  -n, --top N         top: show N destinations (default 10)\n"
+"      --threshold PCT advise: pressure that counts as hot (default 50)\n"
+"  sockets filters:\n"
+"      --raddr ADDR    remote address\n"
+"      --rport PORT    remote port\n"
+"      --lport PORT    local port\n"
+"      --state S       time-wait or fin-wait2\n"
+"      --role R        client, server or other\n"
+"      --sort KEY      age (oldest first) or left (least time left first)\n"
+"  -h, --help          this help\n"
+"      --version       print the version\n"
+"\n"
+"Examples:\n"
+"  twstat\n"
+"  twstat top 1\n"
+"  twstat sockets --rport 443 --sort age\n"
+"  twstat advise --threshold 80\n"
+"  twstat -j top 5 12\n"
+"  twstat --prometheus > tw.prom.tmp && mv tw.prom.tmp tw.prom\n"
+"\n"
+"Exit status: 0 on success, 2 on any error.  See twstat(8).\n";
+
+enum {
+	TW_OPT_VERSION = 256,
+	TW_OPT_PROM,
+	TW_OPT_ALL,
+	TW_OPT_PROC,
+	TW_OPT_THRESHOLD,
+	TW_OPT_RADDR,
+	TW_OPT_RPORT,
+	TW_OPT_LPORT,
+	TW_OPT_STATE,
+	TW_OPT_ROLE,
+	TW_OPT_SORT,
+};
+
+static const struct option tw_longopts[] = {
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "version",	no_argument,		NULL, TW_OPT_VERSION },
+	{ "json",	no_argument,		NULL, 'j' },
+	{ "prometheus",	no_argument,		NULL, TW_OPT_PROM },
+	{ "all-netns",	no_argument,		NULL, TW_OPT_ALL },
+	{ "proc-dir",	required_argument,	NULL, TW_OPT_PROC },
+	{ "top",	required_argument,	NULL, 'n' },
+	{ "threshold",	required_argument,	NULL, TW_OPT_THRESHOLD },
+	{ "raddr",	required_argument,	NULL, TW_OPT_RADDR },
+	{ "rport",	required_argument,	NULL, TW_OPT_RPORT },
+	{ "lport",	required_argument,	NULL, TW_OPT_LPORT },
+	{ "state",	required_argument,	NULL, TW_OPT_STATE },
+	{ "role",	required_argument,	NULL, TW_OPT_ROLE },
+	{ "sort",	required_argument,	NULL, TW_OPT_SORT },
+	{ NULL,		0,			NULL, 0 },
+};
+
+void tw_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("twstat: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static __printf(1, 2) __noreturn void tw_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("twstat: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%sTry 'twstat --help' for more.\n", tw_usage_text);
+	exit(TW_EXIT_ERR);
+}
+
+/* --- options ----------------------------------------------------------- */
+
+static unsigned long tw_ulong(const char *s, unsigned long max,
+			      const char *what)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || *s == '+' || v > max)
+		tw_usage("%s: expected a whole number up to %lu, got '%s'",
+			 what, max, s);
+	return v;
+}
+
+static double tw_double(const char *s, double lo, double hi, const char *what)
+{
+	double v;
+	char *end;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
+		tw_usage("%s: expected a number from %g to %g, got '%s'",
+			 what, lo, hi, s);
+	return v;
+}
+
+static int tw_word(const char *s, const char *const *words, int n,
+		   const char *what)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(s, words[i]))
+			return i;
+	tw_usage("%s: unknown value '%s'", what, s);
+}
+
+static const char *const tw_views[] = {
+	[TW_SUMMARY]	= "summary",
+	[TW_TOP]	= "top",
+	[TW_SOCKETS]	= "sockets",
+	[TW_ADVISE]	= "advise",
+};
+
+static const char *const tw_states[] = { "time-wait", "fin-wait2" };
+static const char *const tw_roles[] = { "client", "server", "other" };
+static const char *const tw_sorts[] = { "file", "age", "left" };
+
+/* Options that only one view takes, and whether they were given. */
+struct tw_given {
+	bool top_n, threshold, filter;
+};
+
+static void tw_option(int c, struct tw_opts *o, struct tw_given *g)
+{
+	switch (c) {
+	case 'h':
+		fputs(tw_usage_text, stdout);
+		fputs(tw_help_text, stdout);
+		exit(0);
+	case TW_OPT_VERSION:
+		printf("twstat %s\n", TWSTAT_VERSION);
+		exit(0);
+	case 'j':
+	case TW_OPT_PROM:
+		if (o->format != TW_TEXT &&
+		    o->format != (c == 'j' ? TW_JSON : TW_PROM))
+			tw_usage("-j and --prometheus exclude each other");
+		o->format = c == 'j' ? TW_JSON : TW_PROM;
+		break;
+	case TW_OPT_ALL:
+		o->all_netns = true;
+		break;
+	case TW_OPT_PROC:
+		o->proc_dir = optarg;
+		break;
+	case 'n':
+		o->top_n = (unsigned int)tw_ulong(optarg, 1000000, "-n");
+		if (!o->top_n)
+			tw_usage("-n: expected at least 1");
+		g->top_n = true;
+		break;
+	case TW_OPT_THRESHOLD:
+		o->threshold = tw_double(optarg, 0, 1000, "--threshold");
+		g->threshold = true;
+		break;
+	case TW_OPT_RADDR:
+		if (tws_parse_addr(optarg, &o->raddr, NULL))
+			tw_usage("--raddr: not an IPv4 or IPv6 address: '%s'",
+				 optarg);
+		g->filter = true;
+		break;
+	case TW_OPT_RPORT:
+		o->rport = (int)tw_ulong(optarg, 65535, "--rport");
+		g->filter = true;
+		break;
+	case TW_OPT_LPORT:
+		o->lport = (int)tw_ulong(optarg, 65535, "--lport");
+		g->filter = true;
+		break;
+	case TW_OPT_STATE:
+		o->state = tw_word(optarg, tw_states, 2, "--state");
+		g->filter = true;
+		break;
+	case TW_OPT_ROLE:
+		o->role = tw_word(optarg, tw_roles, 3, "--role");
+		g->filter = true;
+		break;
+	case TW_OPT_SORT:
+		o->sort = (enum tw_sort)tw_word(optarg, tw_sorts, 3, "--sort");
+		g->filter = true;
+		break;
+	default:
+		tw_usage("unknown option");
+	}
+}
+
+static bool tw_numeric(const char *s)
+{
+	return (*s >= '0' && *s <= '9') || *s == '.';
+}
+
+static void tw_positional(int argc, char **argv, struct tw_opts *o)
+{
+	int i = optind;
+
+	if (i < argc && !tw_numeric(argv[i]))
+		o->view = (enum tw_view)tw_word(argv[i++], tw_views, 4,
+						"view");
+	if (i < argc)
+		o->interval = tw_double(argv[i++], 0.001, 86400, "interval");
+	if (i < argc) {
+		o->count = tw_ulong(argv[i++], ULONG_MAX, "count");
+		if (!o->count)
+			tw_usage("count: expected at least 1");
+	}
+	if (i < argc)
+		tw_usage("unexpected argument '%s'", argv[i]);
+}
+
+static void tw_check(const struct tw_opts *o, const struct tw_given *g)
+{
+	if (g->top_n && o->view != TW_TOP)
+		tw_usage("-n goes with 'top'");
+	if (g->threshold && o->view != TW_ADVISE)
+		tw_usage("--threshold goes with 'advise'");
+	if (g->filter && o->view != TW_SOCKETS)
+		tw_usage("socket filters and --sort go with 'sockets'");
+	if (o->format == TW_PROM && o->view != TW_SUMMARY &&
+	    o->view != TW_TOP)
+		tw_usage("--prometheus writes the summary and the destinations; it goes with no view or 'top'");
+	if (o->format == TW_PROM && o->interval > 0)
+		tw_usage("--prometheus takes no interval: run it from a timer and rename its output into place");
+}
+
+static void tw_parse_args(int argc, char **argv, struct tw_opts *o)
+{
+	struct tw_given g = { false };
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->proc_dir = "/proc";
+	o->top_n = 10;
+	o->threshold = 50;
+	o->rport = -1;
+	o->lport = -1;
+	o->state = -1;
+	o->role = -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hjn:", tw_longopts, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			tw_usage("unknown option or missing value: '%s'",
+				 argv[optind - 1]);
+		tw_option(c, o, &g);
+	}
+	tw_positional(argc, argv, o);
+	tw_check(o, &g);
+}
+
+/* --- reading ----------------------------------------------------------- */
+
+struct tw_paths {
+	char stats[PATH_MAX];
+	char sockets[PATH_MAX];
+};
+
+static void tw_open_error(const struct tw_opts *o, const char *path, int e)
+{
+	if (e == ENOENT && !strcmp(o->proc_dir, "/proc"))
+		tw_err("%s: %s: the tw_stats module is not loaded; load it with 'modprobe tw_stats' or 'insmod tw_stats.ko'",
+		       path, strerror(e));
+	else
+		tw_err("%s: %s", path, strerror(e));
+}
+
+/* The all-namespace view is asked for by writing "all" before reading. */
+static int tw_open_all(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC), e;
+
+	if (fd < 0) {
+		e = errno;
+		tw_err("%s: %s%s", path, strerror(e),
+		       e == EACCES || e == EPERM ?
+		       ": --all-netns needs root (CAP_NET_ADMIN in the initial network namespace)" : "");
+		return -1;
+	}
+	if (write(fd, "all", 3) != 3) {
+		e = errno;
+		tw_err("%s: writing 'all': %s%s", path, strerror(e),
+		       e == EPERM ? ": --all-netns needs CAP_NET_ADMIN in the initial network namespace" :
+		       e == EINVAL ? ": this tw_stats module has no all-namespace view" : "");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Only a file of procfs is asked for "all": a fixture directory given
+ * with --proc-dir holds the view it holds, and is never written to.
+ */
+static FILE *tw_open(const struct tw_opts *o, const char *path)
+{
+	struct statfs sfs;
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		tw_open_error(o, path, errno);
+		return NULL;
+	}
+	if (o->all_netns && !fstatfs(fd, &sfs) &&
+	    sfs.f_type == TW_PROC_SUPER_MAGIC) {
+		close(fd);
+		fd = tw_open_all(path);
+		if (fd < 0)
+			return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		tw_err("%s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+static void tw_parse_error(const char *path, const struct tws_error *err)
+{
+	if (err->line)
+		tw_err("%s:%lu: %s", path, err->line, err->msg);
+	else
+		tw_err("%s: %s", path, err->msg);
+}
+
+/* A destination of tw_stats, to find the rows of tw_sockets that are it. */
+struct tw_dref {
+	uint64_t netns;
+	const struct tws_dest *d;
+	struct tw_agg *agg;
+	uint64_t lo, hi;		/* the port range of its namespace */
+};
+
+struct tw_collect {
+	const struct tw_opts *o;
+	struct tw_sample *s;
+	struct tw_dref *ref;
+	size_t nref;
+};
+
+static int tw_dref_cmp(const void *a, const void *b)
+{
+	const struct tw_dref *x = a, *y = b;
+	int c;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	c = tws_addr_cmp(&x->d->local, &y->d->local);
+	if (!c)
+		c = tws_addr_cmp(&x->d->remote, &y->d->remote);
+	if (!c && x->d->rport != y->d->rport)
+		c = x->d->rport < y->d->rport ? -1 : 1;
+	return c;
+}
+
+static bool tw_match(const struct tw_opts *o, const struct tws_sock *k)
+{
+	return (!o->raddr.family || !tws_addr_cmp(&o->raddr, &k->raddr)) &&
+	       (o->rport < 0 || (unsigned int)o->rport == k->rport) &&
+	       (o->lport < 0 || (unsigned int)o->lport == k->lport) &&
+	       (o->state < 0 || o->state == (int)k->state) &&
+	       (o->role < 0 || o->role == (int)k->role);
+}
+
+static int tw_keep(struct tw_sample *s, const struct tws_sock *k)
+{
+	if (s->nrows == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		struct tw_row *r = realloc(s->rows, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		s->rows = r;
+		s->cap = cap;
+	}
+	s->rows[s->nrows].s = *k;
+	s->rows[s->nrows].idx = s->nrows;
+	s->nrows++;
+	return 0;
+}
+
+static void tw_count(struct tw_collect *c, const struct tws_sock *k)
+{
+	struct tws_dest d = { .local = k->laddr, .remote = k->raddr,
+			      .rport = k->rport };
+	struct tw_dref key = { .netns = k->netns, .d = &d }, *r;
+	struct tw_agg *a;
+
+	r = bsearch(&key, c->ref, c->nref, sizeof(*r), tw_dref_cmp);
+	if (!r)
+		return;
+	a = r->agg;
+	a->rows++;
+	a->role[k->role]++;
+	if (k->lport >= r->lo && k->lport <= r->hi)
+		a->in_range++;
+	if (k->age_ms > a->max_age_ms)
+		a->max_age_ms = k->age_ms;
+	if (k->role == TWS_ROLE_SERVER && a->server_port < 0)
+		a->server_port = (int)k->lport;
+}
+
+static int tw_collect_row(void *ctx, const struct tws_sock *k)
+{
+	struct tw_collect *c = ctx;
+
+	c->s->total_rows++;
+	if (c->o->view == TW_SOCKETS)
+		return tw_match(c->o, k) ? tw_keep(c->s, k) : 0;
+	tw_count(c, k);
+	return 0;
+}
+
+/* advise: one struct tw_agg per destination, found by binary search. */
+static int tw_refs(struct tw_sample *s, struct tw_collect *c)
+{
+	unsigned int i, j;
+	size_t n = 0;
+
+	s->agg = calloc(s->st.nns, sizeof(*s->agg));
+	for (i = 0; s->agg && i < s->st.nns; i++)
+		n += s->st.ns[i].ndest;
+	c->ref = calloc(n ? n : 1, sizeof(*c->ref));
+	if (!s->agg || !c->ref)
+		return -1;
+	for (i = 0; i < s->st.nns; i++) {
+		const struct tws_ns *ns = &s->st.ns[i];
+
+		if (!ns->ndest)
+			continue;
+		s->agg[i] = calloc(ns->ndest, sizeof(**s->agg));
+		if (!s->agg[i])
+			return -1;
+		for (j = 0; j < ns->ndest; j++) {
+			struct tw_dref *r = &c->ref[c->nref++];
+
+			s->agg[i][j].server_port = -1;
+			r->netns = ns->netns;
+			r->d = &ns->dest[j];
+			r->agg = &s->agg[i][j];
+			r->lo = ns->val[TWS_K_PORT_LOW];
+			r->hi = ns->val[TWS_K_PORT_HIGH];
+		}
+	}
+	qsort(c->ref, c->nref, sizeof(*c->ref), tw_dref_cmp);
+	return 0;
+}
+
+static int tw_row_cmp(const void *a, const void *b)
+{
+	const struct tw_row *x = a, *y = b;
+
+	if (x->s.age_ms != y->s.age_ms)
+		return x->s.age_ms > y->s.age_ms ? -1 : 1;
+	return x->idx < y->idx ? -1 : 1;
+}
+
+static int tw_left_cmp(const void *a, const void *b)
+{
+	const struct tw_row *x = a, *y = b;
+
+	if (x->s.expires_ms != y->s.expires_ms)
+		return x->s.expires_ms < y->s.expires_ms ? -1 : 1;
+	return x->idx < y->idx ? -1 : 1;
+}
+
+static int tw_read_sockets(const struct tw_opts *o, const char *path,
+			   struct tw_sample *s)
+{
+	const struct tws_limits lim = TWS_LIMITS_DEFAULT;
+	struct tw_collect c = { .o = o, .s = s };
+	struct tws_error err;
+	FILE *f;
+	int rc;
+
+	if (o->view == TW_ADVISE && tw_refs(s, &c)) {
+		free(c.ref);
+		tw_err("out of memory");
+		return -1;
+	}
+	f = tw_open(o, path);
+	if (!f) {
+		free(c.ref);
+		return -1;
+	}
+	rc = tws_parse_sockets(f, &lim, &s->sockets_all, tw_collect_row, &c,
+			       &err);
+	fclose(f);
+	free(c.ref);
+	if (rc) {
+		tw_parse_error(path, &err);
+		return -1;
+	}
+	if (o->sort != TW_SORT_FILE)
+		qsort(s->rows, s->nrows, sizeof(*s->rows),
+		      o->sort == TW_SORT_AGE ? tw_row_cmp : tw_left_cmp);
+	return 0;
+}
+
+static double tw_now(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void tw_sample_free(struct tw_sample *s)
+{
+	unsigned int i;
+
+	if (s->agg)
+		for (i = 0; i < s->st.nns; i++)
+			free(s->agg[i]);
+	free(s->agg);
+	free(s->rows);
+	tws_stats_free(&s->st);
+	memset(s, 0, sizeof(*s));
+}
+
+static int tw_read(const struct tw_opts *o, const struct tw_paths *p,
+		   struct tw_sample *s)
+{
+	const struct tws_limits lim = TWS_LIMITS_DEFAULT;
+	struct tws_error err;
+	FILE *f;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->stats_path = p->stats;
+	f = tw_open(o, p->stats);
+	if (!f)
+		return -1;
+	rc = tws_parse_stats(f, &lim, &s->st, &err);
+	fclose(f);
+	/* The counters are as of now: rates divide by the time between. */
+	s->mono = tw_now(CLOCK_MONOTONIC);
+	s->wall = tw_now(CLOCK_REALTIME);
+	if (rc) {
+		tw_parse_error(p->stats, &err);
+		return -1;
+	}
+	if ((o->view == TW_SOCKETS || o->view == TW_ADVISE) &&
+	    tw_read_sockets(o, p->sockets, s)) {
+		tw_sample_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- output ------------------------------------------------------------ */
+
+static int tw_render(FILE *f, const struct tw_opts *o,
+		     const struct tw_sample *cur, const struct tw_sample *prev)
+{
+	char when[32];
+	time_t t;
+
+	if (o->format == TW_PROM)
+		return tw_prometheus(f, o, cur);
+	if (prev && o->format == TW_TEXT) {
+		t = (time_t)cur->wall;
+		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+		fprintf(f, "%s\n", when);
+	}
+	switch (o->view) {
+	case TW_TOP:
+		return tw_top(f, o, cur, prev);
+	case TW_SOCKETS:
+		return tw_sockets(f, o, cur, prev);
+	case TW_ADVISE:
+		return tw_advise(f, o, cur, prev);
+	default:
+		return tw_summary(f, o, cur, prev);
+	}
+}
+
+/* Formats one sample in memory, then writes it whole or not at all. */
+static int tw_emit(const struct tw_opts *o, const struct tw_sample *cur,
+		   const struct tw_sample *prev)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int rc;
+
+	m = open_memstream(&buf, &len);
+	if (!m) {
+		tw_err("out of memory");
+		return -1;
+	}
+	rc = tw_render(m, o, cur, prev);
+	if (prev && o->format == TW_TEXT && !rc)
+		fputc('\n', m);
+	if (fclose(m) && !rc) {
+		tw_err("out of memory");
+		rc = -1;
+	}
+	if (!rc && (fwrite(buf, 1, len, stdout) != len || fflush(stdout))) {
+		tw_err("write error: %s", strerror(errno));
+		rc = -1;
+	}
+	free(buf);
+	return rc;
+}
+
+static void tw_sleep_until(double t)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)t,
+		.tv_nsec = (long)((t - floor(t)) * 1e9),
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+static int tw_watch(const struct tw_opts *o, const struct tw_paths *p,
+		    struct tw_sample *s)
+{
+	double next = s[0].mono;
+	unsigned long n;
+	int i = 0;
+
+	for (n = 0; !o->count || n < o->count; n++) {
+		i ^= 1;
+		/* A read slower than the interval delays, never bunches. */
+		next = fmax(next + o->interval, tw_now(CLOCK_MONOTONIC));
+		tw_sleep_until(next);
+		if (tw_read(o, p, &s[i]))
+			return -1;
+		if (tw_emit(o, &s[i], &s[i ^ 1]))
+			return -1;
+		tw_sample_free(&s[i ^ 1]);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct tw_sample s[2] = { { 0 } };
+	struct tw_paths p;
+	struct tw_opts o;
+	int rc;
+
+	tw_parse_args(argc, argv, &o);
+	if ((size_t)snprintf(p.stats, sizeof(p.stats), "%s/tw_stats",
+			     o.proc_dir) >= sizeof(p.stats) ||
+	    (size_t)snprintf(p.sockets, sizeof(p.sockets), "%s/tw_sockets",
+			     o.proc_dir) >= sizeof(p.sockets))
+		tw_usage("--proc-dir: path too long");
+	if (tw_read(&o, &p, &s[0]))
+		return TW_EXIT_ERR;
+	if (o.interval > 0)
+		rc = tw_watch(&o, &p, s);
+	else
+		rc = tw_emit(&o, &s[0], NULL);
+	tw_sample_free(&s[0]);
+	tw_sample_free(&s[1]);
+	return rc ? TW_EXIT_ERR : 0;
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What twstat.c (options, reading, the watch loop), views.c (summary,
+ * top, sockets, Prometheus) and advise.c share.  A view gets the current
+ * sample and, when watching, the previous one; it writes into memory and
+ * returns -1 after saying why on stderr, in which case nothing of that
+ * sample reaches stdout.
+ */
+#ifndef _TWSTAT_H
+#define _TWSTAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "output.h"
+#include "parse.h"
+
+#define TWSTAT_VERSION	"0.1"
+
+enum tw_view {
+	TW_SUMMARY,
+	TW_TOP,
+	TW_SOCKETS,
+	TW_ADVISE,
+};
+
+enum tw_format {
+	TW_TEXT,
+	TW_JSON,
+	TW_PROM,
+};
+
+enum tw_sort {
+	TW_SORT_FILE,
+	TW_SORT_AGE,			/* oldest first */
+	TW_SORT_LEFT,			/* least time left first */
+};
+
+struct tw_opts {
+	enum tw_view view;
+	enum tw_format format;
+	const char *proc_dir;
+	bool all_netns;
+	double interval;		/* seconds; 0 for one sample */
+	unsigned long count;		/* samples; 0 for no end */
+	unsigned int top_n;
+	double threshold;		/* advise: percent */
+	/* sockets filters: family 0 or -1 when not given */
+	struct tws_addr raddr;
+	int rport, lport, state, role;
+	enum tw_sort sort;
+};
+
+/* What /proc/tw_sockets says about one destination of /proc/tw_stats. */
+struct tw_agg {
+	uint64_t rows;
+	uint64_t in_range;		/* local port within the range */
+	uint64_t role[TWS_ROLE_MAX];
+	uint64_t max_age_ms;
+	int server_port;		/* a listener's port, or -1 */
+};
+
+struct tw_row {
+	struct tws_sock s;
+	size_t idx;			/* file order */
+};
+
+struct tw_sample {
+	const char *stats_path;
+	struct tws_stats st;
+	double mono;			/* seconds, CLOCK_MONOTONIC */
+	double wall;			/* seconds, CLOCK_REALTIME */
+	bool sockets_all;		/* tw_sockets had the netns column */
+	struct tw_row *rows;		/* sockets: rows that passed filters */
+	size_t nrows, cap;
+	size_t total_rows;
+	struct tw_agg **agg;		/* advise: agg[ns][dest], or NULL */
+};
+
+/* A destination of some namespace, with what is derived from it. */
+struct tw_hot {
+	unsigned int nsi, di;
+	const struct tws_ns *ns;
+	const struct tws_dest *d;
+	double in_range;		/* -1 when unknown */
+	double growth;			/* tw per second, NaN unknown */
+	double eta;			/* seconds until full, NaN none */
+};
+
+struct tw_rates {
+	bool ok;
+	double dt;
+	double entered, ended;
+	double cause[TWS_CAUSES];
+};
+
+__printf(1, 2) void tw_err(const char *fmt, ...);
+
+/* views.c */
+#define TW_RATE_KEYS	(TWS_BIT(TWS_K_ENTERED) | TWS_BIT(TWS_K_ENDED) | \
+			 (((1ULL << TWS_CAUSES) - 1) << TWS_K_ENDED_TIMER))
+int tw_need(const struct tw_sample *s, const struct tws_ns *ns,
+	    uint64_t keys, const char *view);
+const struct tws_ns *tw_prev_ns(const struct tw_sample *prev,
+				const struct tw_sample *cur, unsigned int i);
+void tw_rates(const struct tws_ns *cur, const struct tws_ns *prev,
+	      double dt, struct tw_rates *r);
+int64_t tw_port_key(const struct tws_ns *ns, enum tws_key k);
+int64_t tw_usable(const struct tws_ns *ns);
+size_t tw_rank(const struct tw_sample *cur, const struct tw_sample *prev,
+	       int nsi, struct tw_hot **out);
+void tw_text_rates(FILE *f, const struct tw_rates *r);
+void tw_json_rates(struct tw_json *j, const char *key,
+		   const struct tw_rates *r);
+void tw_json_netns(struct tw_json *j, const struct tws_ns *ns);
+void tw_text_netns(FILE *f, const struct tws_ns *ns, bool first);
+int tw_summary(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
+	       const struct tw_sample *prev);
+int tw_top(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
+	   const struct tw_sample *prev);
+int tw_sockets(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
+	       const struct tw_sample *prev);
+int tw_prometheus(FILE *f, const struct tw_opts *o,
+		  const struct tw_sample *cur);
+
+/* advise.c */
+int tw_advise(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
+	      const struct tw_sample *prev);
+
+#endif /* _TWSTAT_H */

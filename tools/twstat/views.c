@@ -1,0 +1,1096 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The summary, top and sockets views, and the Prometheus output, in
+ * text and JSON.  Everything derived from the files is derived here once
+ * (usable ports, in-range counts, rates, growth) and shared by the
+ * formats, so that text and JSON never disagree.
+ *
+ * /proc/tw_stats gives each destination's pressure, not the count behind
+ * it: pressure = in_range / ports, so in_range = pressure * ports / 100,
+ * exact while ports <= 1000 and off by ports / 2000 at most beyond (the
+ * file has one decimal).  advise reads /proc/tw_sockets anyway and
+ * counts instead.
+ */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "output.h"
+#include "twstat.h"
+
+#define TW_ENDED_KEYS	(((1ULL << TWS_CAUSES) - 1) << TWS_K_ENDED_TIMER)
+/* All of a 6.1 block: what the summary shows. */
+#define TW_SUMMARY_KEYS	(((1ULL << TWS_K_MAX) - 1) & \
+			 ~TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS) & \
+			 ~TWS_BIT(TWS_K_NAMESPACES))
+#define TW_DEPARTED_KEYS (TWS_BIT(TWS_K_NAMESPACES) | \
+			  TWS_BIT(TWS_K_ENTERED) | TWS_BIT(TWS_K_ENDED) | \
+			  TW_ENDED_KEYS)
+#define TW_SUMMARY_TOP	5
+
+int tw_need(const struct tw_sample *s, const struct tws_ns *ns,
+	    uint64_t keys, const char *view)
+{
+	uint64_t miss = keys & ~ns->have;
+
+	if (!miss)
+		return 0;
+	tw_err("%s:%lu: this block has no '%s', which %s needs",
+	       s->stats_path, ns->line,
+	       tws_key_name((enum tws_key)__builtin_ctzll(miss)), view);
+	return -1;
+}
+
+static bool tw_same_block(const struct tws_ns *a, const struct tws_ns *b)
+{
+	return a->departed == b->departed && a->has_netns == b->has_netns &&
+	       a->netns == b->netns;
+}
+
+/* The block of the previous sample that is the same namespace. */
+const struct tws_ns *tw_prev_ns(const struct tw_sample *prev,
+				const struct tw_sample *cur, unsigned int i)
+{
+	const struct tws_ns *c = &cur->st.ns[i];
+	unsigned int j;
+
+	if (!prev)
+		return NULL;
+	/* Namespaces keep their order from one read to the next. */
+	if (i < prev->st.nns && tw_same_block(&prev->st.ns[i], c))
+		return &prev->st.ns[i];
+	for (j = 0; j < prev->st.nns; j++)
+		if (tw_same_block(&prev->st.ns[j], c))
+			return &prev->st.ns[j];
+	return NULL;
+}
+
+void tw_rates(const struct tws_ns *cur, const struct tws_ns *prev,
+	      double dt, struct tw_rates *r)
+{
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->dt = dt;
+	if (!prev || dt <= 0 || (prev->have & TW_RATE_KEYS) != TW_RATE_KEYS ||
+	    (cur->have & TW_RATE_KEYS) != TW_RATE_KEYS)
+		return;
+	/* Counters that went back mean the module was reloaded. */
+	for (i = 0; i < TWS_K_MAX; i++)
+		if ((TW_RATE_KEYS & TWS_BIT(i)) && cur->val[i] < prev->val[i])
+			return;
+	r->entered = (double)(cur->val[TWS_K_ENTERED] -
+			      prev->val[TWS_K_ENTERED]) / dt;
+	r->ended = (double)(cur->val[TWS_K_ENDED] -
+			    prev->val[TWS_K_ENDED]) / dt;
+	for (i = 0; i < TWS_CAUSES; i++)
+		r->cause[i] = (double)(cur->val[TWS_K_ENDED_TIMER + i] -
+				       prev->val[TWS_K_ENDED_TIMER + i]) / dt;
+	r->ok = true;
+}
+
+/* Ports fit in 16 bits: a bogus file must not overflow the arithmetic. */
+int64_t tw_port_key(const struct tws_ns *ns, enum tws_key k)
+{
+	return ns->val[k] > 65536 ? 65536 : (int64_t)ns->val[k];
+}
+
+int64_t tw_usable(const struct tws_ns *ns)
+{
+	int64_t n;
+
+	if (~ns->have & (TWS_BIT(TWS_K_PORT_LOW) | TWS_BIT(TWS_K_PORT_HIGH)))
+		return -1;
+	n = tw_port_key(ns, TWS_K_PORT_HIGH) -
+	    tw_port_key(ns, TWS_K_PORT_LOW) + 1;
+	if (ns->have & TWS_BIT(TWS_K_PORTS_RESERVED))
+		n -= tw_port_key(ns, TWS_K_PORTS_RESERVED);
+	return n > 0 ? n : 0;
+}
+
+static double tw_in_range(const struct tw_sample *s, unsigned int nsi,
+			  unsigned int di)
+{
+	const struct tws_dest *d = &s->st.ns[nsi].dest[di];
+
+	if (s->agg && s->agg[nsi])
+		return (double)s->agg[nsi][di].in_range;
+	if (d->pressure < 0)
+		return -1;
+	return round(d->pressure * (double)d->ports / 100);
+}
+
+static bool tw_same_dest(const struct tws_dest *a, const struct tws_dest *b)
+{
+	return a->rport == b->rport && !tws_addr_cmp(&a->local, &b->local) &&
+	       !tws_addr_cmp(&a->remote, &b->remote);
+}
+
+/* Growth since the previous sample of the same destination, if any. */
+static void tw_growth(const struct tw_sample *cur, const struct tw_sample *prev,
+		      struct tw_hot *h)
+{
+	const struct tws_ns *pns = tw_prev_ns(prev, cur, h->nsi);
+	double dt, pin, rate;
+	unsigned int j;
+
+	h->growth = NAN;
+	h->eta = NAN;
+	if (!pns)
+		return;
+	dt = cur->mono - prev->mono;
+	for (j = 0; j < pns->ndest; j++)
+		if (tw_same_dest(&pns->dest[j], h->d))
+			break;
+	if (j == pns->ndest || dt <= 0)
+		return;
+	h->growth = ((double)h->d->tw - (double)pns->dest[j].tw) / dt;
+	pin = tw_in_range(prev, (unsigned int)(pns - prev->st.ns), j);
+	if (h->in_range < 0 || pin < 0)
+		return;
+	rate = (h->in_range - pin) / dt;
+	if (rate > 0)
+		h->eta = fmax(0, (double)h->d->ports - h->in_range) / rate;
+}
+
+static int tw_hot_cmp(const void *a, const void *b)
+{
+	const struct tw_hot *x = a, *y = b;
+
+	if (x->d->pressure != y->d->pressure)
+		return x->d->pressure > y->d->pressure ? -1 : 1;
+	if (x->d->tw != y->d->tw)
+		return x->d->tw > y->d->tw ? -1 : 1;
+	if (x->nsi != y->nsi)
+		return x->nsi < y->nsi ? -1 : 1;
+	return x->di < y->di ? -1 : x->di > y->di;
+}
+
+/*
+ * The destinations of namespace nsi (all of them when nsi < 0), hottest
+ * first.  Returns how many; *out is NULL when that is none or no memory.
+ */
+size_t tw_rank(const struct tw_sample *cur, const struct tw_sample *prev,
+	       int nsi, struct tw_hot **out)
+{
+	struct tw_hot *h;
+	size_t n = 0, k = 0;
+	unsigned int i, j;
+
+	*out = NULL;
+	for (i = 0; i < cur->st.nns; i++)
+		if (nsi < 0 || (unsigned int)nsi == i)
+			n += cur->st.ns[i].ndest;
+	if (!n)
+		return 0;
+	h = calloc(n, sizeof(*h));
+	if (!h)
+		return 0;
+	for (i = 0; i < cur->st.nns; i++) {
+		if (nsi >= 0 && (unsigned int)nsi != i)
+			continue;
+		for (j = 0; j < cur->st.ns[i].ndest; j++, k++) {
+			h[k].nsi = i;
+			h[k].di = j;
+			h[k].ns = &cur->st.ns[i];
+			h[k].d = &cur->st.ns[i].dest[j];
+			h[k].in_range = tw_in_range(cur, i, j);
+			tw_growth(cur, prev, &h[k]);
+		}
+	}
+	qsort(h, n, sizeof(*h), tw_hot_cmp);
+	*out = h;
+	return n;
+}
+
+static double tw_dt(const struct tw_sample *cur, const struct tw_sample *prev)
+{
+	return prev ? cur->mono - prev->mono : 0;
+}
+
+/* --- pieces shared by the views ---------------------------------------- */
+
+void tw_text_netns(FILE *f, const struct tws_ns *ns, bool first)
+{
+	if (!first)
+		fputc('\n', f);
+	if (ns->departed)
+		fprintf(f, "netns departed\n");
+	else if (ns->has_netns)
+		fprintf(f, "netns %llu\n", (unsigned long long)ns->netns);
+}
+
+void tw_json_netns(struct tw_json *j, const struct tws_ns *ns)
+{
+	if (ns->departed)
+		tw_json_str(j, "netns", "departed");
+	else if (ns->has_netns)
+		tw_json_u64(j, "netns", ns->netns);
+	else
+		tw_json_null(j, "netns");
+}
+
+void tw_text_rates(FILE *f, const struct tw_rates *r)
+{
+	char text[512], num[32];
+	size_t len;
+	int i;
+
+	if (!r->ok) {
+		tw_field(f, "rates", "- (no earlier sample of it, or its counters went back: module reloaded?)");
+		return;
+	}
+	len = (size_t)snprintf(text, sizeof(text), "entered %s,",
+			       tw_fmt_rate(num, sizeof(num), r->entered));
+	len += (size_t)snprintf(text + len, sizeof(text) - len, " ended %s:",
+				tw_fmt_rate(num, sizeof(num), r->ended));
+	for (i = 0; i < TWS_CAUSES && len < sizeof(text); i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					" %s %s%s", tws_cause_name(i),
+					tw_fmt_rate(num, sizeof(num),
+						    r->cause[i]),
+					i < TWS_CAUSES - 1 ? "," : "");
+	tw_field(f, "rates", "%s", text);
+}
+
+void tw_json_rates(struct tw_json *j, const char *key,
+		   const struct tw_rates *r)
+{
+	int i;
+
+	if (!r->ok) {
+		tw_json_null(j, key);
+		return;
+	}
+	tw_json_open(j, key, '{');
+	tw_json_num(j, "interval_s", r->dt);
+	tw_json_num(j, "entered_per_s", r->entered);
+	tw_json_num(j, "ended_per_s", r->ended);
+	tw_json_open(j, "ended_per_s_by_cause", '{');
+	for (i = 0; i < TWS_CAUSES; i++)
+		tw_json_num(j, tws_cause_name(i), r->cause[i]);
+	tw_json_close(j, '}');
+	tw_json_close(j, '}');
+}
+
+/* The rates of every block, for the views that are not per namespace. */
+static void tw_all_rates(FILE *f, struct tw_json *j,
+			 const struct tw_sample *cur,
+			 const struct tw_sample *prev)
+{
+	struct tw_rates r;
+	unsigned int i;
+
+	if (!prev)
+		return;
+	if (j)
+		tw_json_open(j, "rates", '[');
+	for (i = 0; i < cur->st.nns; i++) {
+		const struct tws_ns *ns = &cur->st.ns[i];
+
+		tw_rates(ns, tw_prev_ns(prev, cur, i), tw_dt(cur, prev), &r);
+		if (j) {
+			tw_json_open(j, NULL, '{');
+			tw_json_netns(j, ns);
+			tw_json_rates(j, "rates", &r);
+			tw_json_close(j, '}');
+			continue;
+		}
+		if (ns->departed)
+			fprintf(f, "netns departed\n");
+		else if (ns->has_netns)
+			fprintf(f, "netns %llu\n",
+				(unsigned long long)ns->netns);
+		tw_text_rates(f, &r);
+	}
+	if (j)
+		tw_json_close(j, ']');
+	else
+		fputc('\n', f);
+}
+
+static int tw_need_all(const struct tw_sample *cur,
+		       const struct tw_sample *prev, uint64_t keys,
+		       uint64_t departed_keys, const char *view)
+{
+	unsigned int i;
+
+	if (prev) {
+		keys |= TW_RATE_KEYS;
+		departed_keys |= TW_RATE_KEYS;
+	}
+	for (i = 0; i < cur->st.nns; i++) {
+		const struct tws_ns *ns = &cur->st.ns[i];
+
+		if (tw_need(cur, ns, ns->departed ? departed_keys : keys, view))
+			return -1;
+	}
+	return 0;
+}
+
+static void tw_json_head(struct tw_json *j, const char *view,
+			 const struct tw_sample *cur,
+			 const struct tw_sample *prev)
+{
+	tw_json_str(j, "view", view);
+	if (prev) {
+		tw_json_num(j, "timestamp", cur->wall);
+		tw_json_num(j, "interval_s", tw_dt(cur, prev));
+	}
+}
+
+/* --- destination tables ------------------------------------------------ */
+
+enum tw_dcol {
+	TW_DC_NETNS,
+	TW_DC_LOCAL,
+	TW_DC_REMOTE,
+	TW_DC_TW,
+	TW_DC_REUSABLE,
+	TW_DC_PORTS,
+	TW_DC_IN_RANGE,
+	TW_DC_PRESSURE,
+	TW_DC_BAR,
+	TW_DC_GROWTH,
+	TW_DC_ETA,
+	TW_DC_MAX
+};
+
+static const struct tw_col tw_dcols[TW_DC_MAX] = {
+	[TW_DC_NETNS]		= { "netns", true },
+	[TW_DC_LOCAL]		= { "local", true },
+	[TW_DC_REMOTE]		= { "remote", true },
+	[TW_DC_TW]		= { "TIME_WAIT", false },
+	[TW_DC_REUSABLE]	= { "reusable", false },
+	[TW_DC_PORTS]		= { "ports", false },
+	[TW_DC_IN_RANGE]	= { "in range", false },
+	[TW_DC_PRESSURE]	= { "pressure", false },
+	[TW_DC_BAR]		= { "", true },
+	[TW_DC_GROWTH]		= { "growth", false },
+	[TW_DC_ETA]		= { "full in", false },
+};
+
+struct tw_dtable {
+	const struct tw_hot *h;
+	enum tw_dcol col[TW_DC_MAX];
+	unsigned int ncol;
+};
+
+static void tw_dcell(const void *ctx, size_t row, unsigned int c, char *buf,
+		     size_t len)
+{
+	const struct tw_dtable *t = ctx;
+	const struct tw_hot *h = &t->h[row];
+
+	switch (t->col[c]) {
+	case TW_DC_NETNS:
+		snprintf(buf, len, "%llu", (unsigned long long)h->ns->netns);
+		break;
+	case TW_DC_LOCAL:
+		tw_fmt_addr(buf, len, &h->d->local, -1);
+		break;
+	case TW_DC_REMOTE:
+		tw_fmt_addr(buf, len, &h->d->remote, (int)h->d->rport);
+		break;
+	case TW_DC_TW:
+		snprintf(buf, len, "%llu", (unsigned long long)h->d->tw);
+		break;
+	case TW_DC_REUSABLE:
+		snprintf(buf, len, "%llu", (unsigned long long)h->d->reusable);
+		break;
+	case TW_DC_PORTS:
+		snprintf(buf, len, "%llu", (unsigned long long)h->d->ports);
+		break;
+	case TW_DC_IN_RANGE:
+		if (h->in_range < 0)
+			snprintf(buf, len, "-");
+		else
+			snprintf(buf, len, "%.0f", h->in_range);
+		break;
+	case TW_DC_PRESSURE:
+		tw_fmt_pct(buf, len, h->d->pressure);
+		break;
+	case TW_DC_BAR:
+		if (h->d->pressure >= 0)
+			tw_fmt_bar(buf, len, h->d->pressure);
+		else
+			*buf = '\0';
+		break;
+	case TW_DC_GROWTH:
+		if (isnan(h->growth))
+			snprintf(buf, len, "-");
+		else
+			snprintf(buf, len, "%s%.1f/s", h->growth > 0 ? "+" : "",
+				 h->growth);
+		break;
+	case TW_DC_ETA:
+		tw_fmt_secs(buf, len, h->eta);
+		break;
+	default:
+		*buf = '\0';
+	}
+}
+
+static void tw_dtable_add(struct tw_dtable *t, enum tw_dcol c)
+{
+	t->col[t->ncol++] = c;
+}
+
+static void tw_dtable_print(FILE *f, const char *indent, struct tw_dtable *t,
+			    size_t n)
+{
+	struct tw_col cols[TW_DC_MAX];
+	unsigned int i;
+
+	for (i = 0; i < t->ncol; i++)
+		cols[i] = tw_dcols[t->col[i]];
+	tw_table(f, indent, cols, t->ncol, n, tw_dcell, t);
+}
+
+static void tw_json_dest(struct tw_json *j, const struct tw_hot *h,
+			 bool watch)
+{
+	char a[TW_CELL_MAX];
+
+	tw_json_open(j, NULL, '{');
+	if (h->ns->has_netns)
+		tw_json_u64(j, "netns", h->ns->netns);
+	tw_json_str(j, "local", tw_fmt_addr(a, sizeof(a), &h->d->local, -1));
+	tw_json_str(j, "remote", tw_fmt_addr(a, sizeof(a), &h->d->remote,
+					     (int)h->d->rport));
+	tw_json_u64(j, "tw", h->d->tw);
+	tw_json_u64(j, "reusable", h->d->reusable);
+	tw_json_u64(j, "ports", h->d->ports);
+	if (h->in_range < 0)
+		tw_json_null(j, "in_range");
+	else
+		tw_json_num(j, "in_range", h->in_range);
+	if (h->d->pressure < 0)
+		tw_json_null(j, "pressure_pct");
+	else
+		tw_json_num(j, "pressure_pct", h->d->pressure);
+	if (watch) {
+		tw_json_num(j, "growth_per_s", h->growth);
+		tw_json_num(j, "seconds_to_full", h->eta);
+	}
+	tw_json_close(j, '}');
+}
+
+/* --- summary ----------------------------------------------------------- */
+
+static const char *tw_reuse_word(uint64_t v)
+{
+	switch (v) {
+	case 0:
+		return "off";
+	case 1:
+		return "on";
+	case 2:
+		return "loopback only";
+	default:
+		return "unknown value";
+	}
+}
+
+static void tw_text_ends(FILE *f, const struct tws_ns *ns)
+{
+	const uint64_t *v = ns->val;
+	char text[256];
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < TWS_CAUSES && len < sizeof(text); i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"%s%s %llu", i ? ", " : "",
+					tws_cause_name(i),
+					(unsigned long long)v[TWS_K_ENDED_TIMER + i]);
+	tw_field(f, "", "%s", text);
+}
+
+static void tw_text_ns(FILE *f, const struct tws_ns *ns,
+		       const struct tw_hot *h, size_t nh,
+		       const struct tw_rates *r)
+{
+	const uint64_t *v = ns->val;
+	uint64_t count = v[TWS_K_TW_COUNT], max = v[TWS_K_TCP_MAX_TW_BUCKETS];
+	int64_t usable = tw_usable(ns);
+	char b1[32], b2[32], b3[32];
+	struct tw_dtable t = { .h = h };
+
+	tw_field(f, "TIME_WAIT", "%llu sockets (%llu in FIN_WAIT2), %s%s%s%s",
+		 (unsigned long long)count,
+		 (unsigned long long)v[TWS_K_TW_FIN_WAIT2],
+		 tw_fmt_bytes(b1, sizeof(b1), v[TWS_K_TW_MEMORY_BYTES]),
+		 count ? " (" : "",
+		 count ? tw_fmt_bytes(b2, sizeof(b2),
+				      v[TWS_K_TW_MEMORY_BYTES] / count) : "",
+		 count ? " each)" : "");
+	tw_field(f, "", "limit %llu (tcp_max_tw_buckets), %s used, %llu overflowed",
+		 (unsigned long long)max,
+		 tw_fmt_pct(b3, sizeof(b3), max ? 100.0 * (double)count /
+			    (double)max : -1),
+		 (unsigned long long)v[TWS_K_OVERFLOW]);
+	tw_field(f, "ended", "%llu of %llu entered since load",
+		 (unsigned long long)v[TWS_K_ENDED],
+		 (unsigned long long)v[TWS_K_ENTERED]);
+	tw_text_ends(f, ns);
+	tw_field(f, "", "%llu rearmed, %llu FIN_WAIT2 to TIME_WAIT, %llu untracked",
+		 (unsigned long long)v[TWS_K_REARMED],
+		 (unsigned long long)v[TWS_K_FIN_WAIT2_TO_TIME_WAIT],
+		 (unsigned long long)v[TWS_K_UNTRACKED]);
+	if (r)
+		tw_text_rates(f, r);
+	tw_field(f, "roles", "%llu client, %llu server, %llu other",
+		 (unsigned long long)v[TWS_K_ROLE_CLIENT],
+		 (unsigned long long)v[TWS_K_ROLE_SERVER],
+		 (unsigned long long)v[TWS_K_ROLE_OTHER]);
+	tw_field(f, "ports", "%llu-%llu: %lld usable ports (%llu reserved)",
+		 (unsigned long long)v[TWS_K_PORT_LOW],
+		 (unsigned long long)v[TWS_K_PORT_HIGH], (long long)usable,
+		 (unsigned long long)v[TWS_K_PORTS_RESERVED]);
+	if (nh && h[0].in_range > 0)
+		tw_field(f, "", "busiest destination %s holds %.0f of them (%s)",
+			 tw_fmt_addr(b1, sizeof(b1), &h[0].d->remote,
+				     (int)h[0].d->rport),
+			 h[0].in_range,
+			 tw_fmt_pct(b2, sizeof(b2), h[0].d->pressure));
+	else
+		tw_field(f, "", "no destination holds any of them");
+	tw_field(f, "tcp_tw_reuse", "%llu (%s): %llu sockets reusable now",
+		 (unsigned long long)v[TWS_K_TCP_TW_REUSE],
+		 tw_reuse_word(v[TWS_K_TCP_TW_REUSE]),
+		 (unsigned long long)v[TWS_K_REUSE_ELIGIBLE]);
+	if (ns->have & TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS))
+		tw_field(f, "", "tcp_timestamps %llu, tcp_tw_reuse_delay %llu ms",
+			 (unsigned long long)v[TWS_K_TCP_TIMESTAMPS],
+			 (unsigned long long)v[TWS_K_TCP_TW_REUSE_DELAY_MS]);
+	else
+		tw_field(f, "", "tcp_timestamps %llu",
+			 (unsigned long long)v[TWS_K_TCP_TIMESTAMPS]);
+	tw_field(f, "module", "%s of table memory (all namespaces)",
+		 tw_fmt_bytes(b1, sizeof(b1), v[TWS_K_TABLE_MEMORY_BYTES]));
+	if (!nh)
+		return;
+	fprintf(f, "\nhottest destinations\n");
+	tw_dtable_add(&t, TW_DC_LOCAL);
+	tw_dtable_add(&t, TW_DC_REMOTE);
+	tw_dtable_add(&t, TW_DC_TW);
+	tw_dtable_add(&t, TW_DC_REUSABLE);
+	tw_dtable_add(&t, TW_DC_PRESSURE);
+	tw_dtable_add(&t, TW_DC_BAR);
+	tw_dtable_print(f, "", &t, nh < TW_SUMMARY_TOP ? nh : TW_SUMMARY_TOP);
+}
+
+static void tw_text_departed(FILE *f, const struct tws_ns *ns,
+			     const struct tw_rates *r)
+{
+	const uint64_t *v = ns->val;
+
+	tw_field(f, "departed", "%llu namespaces since load: %llu entered, %llu ended",
+		 (unsigned long long)v[TWS_K_NAMESPACES],
+		 (unsigned long long)v[TWS_K_ENTERED],
+		 (unsigned long long)v[TWS_K_ENDED]);
+	tw_text_ends(f, ns);
+	if (r)
+		tw_text_rates(f, r);
+}
+
+static void tw_json_life(struct tw_json *j, const struct tws_ns *ns)
+{
+	unsigned int b, c;
+
+	tw_json_open(j, "lifetimes_ms", '[');
+	for (b = 0; b < ns->nbuckets; b++) {
+		const struct tws_bucket *k = &ns->bucket[b];
+
+		tw_json_open(j, NULL, '{');
+		tw_json_u64(j, "from", k->lo);
+		if (k->hi == UINT64_MAX)
+			tw_json_null(j, "to");
+		else
+			tw_json_u64(j, "to", k->hi);
+		for (c = 0; c < ns->ncauses; c++)
+			tw_json_u64(j, ns->cause[c], k->n[c]);
+		tw_json_close(j, '}');
+	}
+	tw_json_close(j, ']');
+}
+
+static void tw_json_ns(struct tw_json *j, const struct tw_sample *cur,
+		       const struct tw_sample *prev, unsigned int i)
+{
+	const struct tws_ns *ns = &cur->st.ns[i];
+	struct tw_hot *h;
+	struct tw_rates r;
+	size_t n, k;
+	int key;
+
+	tw_json_open(j, NULL, '{');
+	tw_json_netns(j, ns);
+	for (key = 0; key < TWS_K_MAX; key++)
+		if (ns->have & TWS_BIT(key))
+			tw_json_u64(j, tws_key_name((enum tws_key)key),
+				    ns->val[key]);
+	if (!ns->departed && tw_usable(ns) >= 0)
+		tw_json_u64(j, "ports_usable", (uint64_t)tw_usable(ns));
+	if (prev) {
+		tw_rates(ns, tw_prev_ns(prev, cur, i), tw_dt(cur, prev), &r);
+		tw_json_rates(j, "rates", &r);
+	}
+	if (!ns->departed) {
+		n = tw_rank(cur, prev, (int)i, &h);
+		tw_json_open(j, "destinations", '[');
+		for (k = 0; k < n; k++)
+			tw_json_dest(j, &h[k], prev);
+		tw_json_close(j, ']');
+		free(h);
+	}
+	tw_json_life(j, ns);
+	tw_json_close(j, '}');
+}
+
+int tw_summary(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
+	       const struct tw_sample *prev)
+{
+	struct tw_json j;
+	struct tw_rates r;
+	struct tw_hot *h;
+	unsigned int i;
+	size_t n;
+
+	if (tw_need_all(cur, prev, TW_SUMMARY_KEYS, TW_DEPARTED_KEYS,
+			"the summary"))
+		return -1;
+	if (o->format == TW_JSON) {
+		tw_json_begin(&j, f, !prev);
+		tw_json_open(&j, NULL, '{');
+		tw_json_head(&j, "summary", cur, prev);
+		tw_json_open(&j, "namespaces", '[');
+		for (i = 0; i < cur->st.nns; i++)
+			tw_json_ns(&j, cur, prev, i);
+		tw_json_close(&j, ']');
+		tw_json_close(&j, '}');
+		tw_json_end(&j);
+		return 0;
+	}
+	for (i = 0; i < cur->st.nns; i++) {
+		const struct tws_ns *ns = &cur->st.ns[i];
+
+		tw_text_netns(f, ns, !i);
+		tw_rates(ns, tw_prev_ns(prev, cur, i), tw_dt(cur, prev), &r);
+		if (ns->departed) {
+			tw_text_departed(f, ns, prev ? &r : NULL);
+			continue;
+		}
+		n = tw_rank(cur, prev, (int)i, &h);
+		tw_text_ns(f, ns, h, n, prev ? &r : NULL);
+		free(h);
+	}
+	return 0;
+}
+
+/* --- top --------------------------------------------------------------- */
+
+int tw_top(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
+	   const struct tw_sample *prev)
+{
+	struct tw_dtable t = { 0 };
+	struct tw_hot *h;
+	struct tw_json j;
+	size_t n, k;
+
+	if (tw_need_all(cur, prev, 0, 0, "top"))
+		return -1;
+	n = tw_rank(cur, prev, -1, &h);
+	if (n > o->top_n)
+		n = o->top_n;
+	if (o->format == TW_JSON) {
+		tw_json_begin(&j, f, !prev);
+		tw_json_open(&j, NULL, '{');
+		tw_json_head(&j, "top", cur, prev);
+		tw_all_rates(f, &j, cur, prev);
+		tw_json_open(&j, "destinations", '[');
+		for (k = 0; k < n; k++)
+			tw_json_dest(&j, &h[k], prev);
+		tw_json_close(&j, ']');
+		tw_json_close(&j, '}');
+		tw_json_end(&j);
+		free(h);
+		return 0;
+	}
+	tw_all_rates(f, NULL, cur, prev);
+	t.h = h;
+	if (cur->st.all)
+		tw_dtable_add(&t, TW_DC_NETNS);
+	tw_dtable_add(&t, TW_DC_LOCAL);
+	tw_dtable_add(&t, TW_DC_REMOTE);
+	tw_dtable_add(&t, TW_DC_TW);
+	tw_dtable_add(&t, TW_DC_REUSABLE);
+	tw_dtable_add(&t, TW_DC_PORTS);
+	tw_dtable_add(&t, TW_DC_IN_RANGE);
+	tw_dtable_add(&t, TW_DC_PRESSURE);
+	if (prev) {
+		tw_dtable_add(&t, TW_DC_GROWTH);
+		tw_dtable_add(&t, TW_DC_ETA);
+	}
+	tw_dtable_add(&t, TW_DC_BAR);
+	tw_dtable_print(f, "", &t, n);
+	free(h);
+	return 0;
+}
+
+/* --- sockets ----------------------------------------------------------- */
+
+enum tw_scol {
+	TW_SC_NETNS,
+	TW_SC_LOCAL,
+	TW_SC_REMOTE,
+	TW_SC_STATE,
+	TW_SC_AGE,
+	TW_SC_LEFT,
+	TW_SC_REUSE,
+	TW_SC_REARMS,
+	TW_SC_ROLE,
+	TW_SC_MAX
+};
+
+static const struct tw_col tw_scols[TW_SC_MAX] = {
+	[TW_SC_NETNS]	= { "netns", true },
+	[TW_SC_LOCAL]	= { "local", true },
+	[TW_SC_REMOTE]	= { "remote", true },
+	[TW_SC_STATE]	= { "state", true },
+	[TW_SC_AGE]	= { "age", false },
+	[TW_SC_LEFT]	= { "left", false },
+	[TW_SC_REUSE]	= { "reuse", true },
+	[TW_SC_REARMS]	= { "rearms", false },
+	[TW_SC_ROLE]	= { "role", true },
+};
+
+static const char *tw_state_name(enum tws_state s)
+{
+	return s == TWS_FIN_WAIT2 ? "FIN_WAIT2" : "TIME_WAIT";
+}
+
+static void tw_scell(const void *ctx, size_t row, unsigned int c, char *buf,
+		     size_t len)
+{
+	const struct tw_sample *s = ctx;
+	const struct tws_sock *k = &s->rows[row].s;
+
+	/* Without the netns column, every column moves one to the left. */
+	if (!s->sockets_all)
+		c++;
+	switch (c) {
+	case TW_SC_NETNS:
+		snprintf(buf, len, "%llu", (unsigned long long)k->netns);
+		break;
+	case TW_SC_LOCAL:
+		tw_fmt_addr(buf, len, &k->laddr, (int)k->lport);
+		break;
+	case TW_SC_REMOTE:
+		tw_fmt_addr(buf, len, &k->raddr, (int)k->rport);
+		break;
+	case TW_SC_STATE:
+		snprintf(buf, len, "%s", tw_state_name(k->state));
+		break;
+	case TW_SC_AGE:
+		tw_fmt_ms(buf, len, k->age_ms);
+		break;
+	case TW_SC_LEFT:
+		tw_fmt_ms(buf, len, k->expires_ms);
+		break;
+	case TW_SC_REUSE:
+		snprintf(buf, len, "%s", k->reuse ? "yes" : "no");
+		break;
+	case TW_SC_REARMS:
+		snprintf(buf, len, "%llu", (unsigned long long)k->rearms);
+		break;
+	case TW_SC_ROLE:
+		snprintf(buf, len, "%s", tws_role_name(k->role));
+		break;
+	default:
+		*buf = '\0';
+	}
+}
+
+static void tw_json_sock(struct tw_json *j, const struct tws_sock *k,
+			 bool all)
+{
+	char a[TW_CELL_MAX];
+
+	tw_json_open(j, NULL, '{');
+	if (all)
+		tw_json_u64(j, "netns", k->netns);
+	tw_json_str(j, "local", tw_fmt_addr(a, sizeof(a), &k->laddr,
+					    (int)k->lport));
+	tw_json_str(j, "remote", tw_fmt_addr(a, sizeof(a), &k->raddr,
+					     (int)k->rport));
+	tw_json_str(j, "state", tw_state_name(k->state));
+	tw_json_u64(j, "age_ms", k->age_ms);
+	tw_json_u64(j, "expires_ms", k->expires_ms);
+	tw_json_bool(j, "reuse", k->reuse);
+	tw_json_u64(j, "rearms", k->rearms);
+	tw_json_str(j, "role", tws_role_name(k->role));
+	tw_json_close(j, '}');
+}
+
+int tw_sockets(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
+	       const struct tw_sample *prev)
+{
+	struct tw_json j;
+	size_t k;
+
+	if (tw_need_all(cur, prev, 0, 0, "sockets"))
+		return -1;
+	if (o->format == TW_JSON) {
+		tw_json_begin(&j, f, !prev);
+		tw_json_open(&j, NULL, '{');
+		tw_json_head(&j, "sockets", cur, prev);
+		tw_all_rates(f, &j, cur, prev);
+		tw_json_u64(&j, "total", cur->total_rows);
+		tw_json_open(&j, "sockets", '[');
+		for (k = 0; k < cur->nrows; k++)
+			tw_json_sock(&j, &cur->rows[k].s, cur->sockets_all);
+		tw_json_close(&j, ']');
+		tw_json_close(&j, '}');
+		tw_json_end(&j);
+		return 0;
+	}
+	tw_all_rates(f, NULL, cur, prev);
+	tw_table(f, "", tw_scols + !cur->sockets_all,
+		 TW_SC_MAX - !cur->sockets_all, cur->nrows, tw_scell, cur);
+	return 0;
+}
+
+/* --- Prometheus -------------------------------------------------------- */
+
+struct tw_metric {
+	enum tws_key key;
+	const char *name;
+	const char *type;
+	const char *help;
+	double scale;
+};
+
+static const struct tw_metric tw_metrics[] = {
+	{ TWS_K_TW_COUNT, "twstat_time_wait_sockets", "gauge",
+	  "Live TIME_WAIT minisockets, both substates (sockstat tw).", 1 },
+	{ TWS_K_TW_FIN_WAIT2, "twstat_fin_wait2_sockets", "gauge",
+	  "Of those, minisockets in substate FIN_WAIT2.", 1 },
+	{ TWS_K_ENTERED, "twstat_entered_total", "counter",
+	  "Minisockets created since the module was loaded, plus those found at load.",
+	  1 },
+	{ TWS_K_UNTRACKED, "twstat_untracked_total", "counter",
+	  "Minisockets created while the module's table was full: counted, not listed.",
+	  1 },
+	{ TWS_K_OVERFLOW, "twstat_overflow_total", "counter",
+	  "TIME_WAIT entries refused: tcp_max_tw_buckets reached or no memory.",
+	  1 },
+	{ TWS_K_REARMED, "twstat_rearmed_total", "counter",
+	  "Times a TIME_WAIT timer restarted because of a segment from the peer.",
+	  1 },
+	{ TWS_K_FIN_WAIT2_TO_TIME_WAIT, "twstat_fin_wait2_to_time_wait_total",
+	  "counter", "Minisockets that moved from FIN_WAIT2 to TIME_WAIT.", 1 },
+	{ TWS_K_REUSE_ELIGIBLE, "twstat_reuse_eligible_sockets", "gauge",
+	  "Minisockets a connect() could take over now through tcp_tw_reuse.",
+	  1 },
+	{ TWS_K_PORT_LOW, "twstat_port_range_low", "gauge",
+	  "Low end of net.ipv4.ip_local_port_range.", 1 },
+	{ TWS_K_PORT_HIGH, "twstat_port_range_high", "gauge",
+	  "High end of net.ipv4.ip_local_port_range.", 1 },
+	{ TWS_K_PORTS_RESERVED, "twstat_ports_reserved", "gauge",
+	  "Ports of the range in net.ipv4.ip_local_reserved_ports.", 1 },
+	{ TWS_K_TCP_TW_REUSE, "twstat_tcp_tw_reuse", "gauge",
+	  "net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only.", 1 },
+	{ TWS_K_TCP_TIMESTAMPS, "twstat_tcp_timestamps", "gauge",
+	  "net.ipv4.tcp_timestamps.", 1 },
+	{ TWS_K_TCP_MAX_TW_BUCKETS, "twstat_tcp_max_tw_buckets", "gauge",
+	  "net.ipv4.tcp_max_tw_buckets.", 1 },
+	{ TWS_K_TCP_TW_REUSE_DELAY_MS, "twstat_tcp_tw_reuse_delay_seconds",
+	  "gauge", "net.ipv4.tcp_tw_reuse_delay (Linux 6.14 and later).",
+	  0.001 },
+	{ TWS_K_TW_MEMORY_BYTES, "twstat_time_wait_memory_bytes", "gauge",
+	  "Memory of the live minisockets.", 1 },
+	{ TWS_K_TABLE_MEMORY_BYTES, "twstat_table_memory_bytes", "gauge",
+	  "Memory the tw_stats module holds, all namespaces.", 1 },
+	{ TWS_K_NAMESPACES, "twstat_departed_namespaces_total", "counter",
+	  "Network namespaces that died since the module was loaded.", 1 },
+};
+
+#define TW_NMETRICS	ARRAY_SIZE(tw_metrics)
+
+/* Labels: netns when the file has blocks, then the caller's pairs. */
+static void tw_prom_labels(const struct tws_ns *ns, char *buf, size_t len,
+			   const char **l, const char *k1, const char *v1,
+			   const char *k2, const char *v2)
+{
+	int n = 0;
+
+	if (ns->departed || ns->has_netns) {
+		snprintf(buf, len, "%llu", (unsigned long long)ns->netns);
+		l[n++] = "netns";
+		l[n++] = ns->departed ? "departed" : buf;
+	}
+	l[n++] = k1;
+	l[n++] = v1;
+	l[n++] = k2;
+	l[n++] = v2;
+	l[n] = NULL;
+}
+
+static void tw_prom_keys(FILE *f, const struct tw_sample *cur)
+{
+	const char *l[8];
+	char buf[32];
+	unsigned int m, i;
+	bool head;
+
+	for (m = 0; m < TW_NMETRICS; m++) {
+		const struct tw_metric *t = &tw_metrics[m];
+
+		head = false;
+		for (i = 0; i < cur->st.nns; i++) {
+			const struct tws_ns *ns = &cur->st.ns[i];
+
+			if (!(ns->have & TWS_BIT(t->key)))
+				continue;
+			if (!head)
+				tw_prom_family(f, t->name, t->type, t->help);
+			head = true;
+			tw_prom_labels(ns, buf, sizeof(buf), l, NULL, NULL,
+				       NULL, NULL);
+			tw_prom_sample(f, t->name,
+				       (double)ns->val[t->key] * t->scale, l);
+		}
+	}
+}
+
+/* A family with one label over keys first .. first + n - 1. */
+static void tw_prom_split(FILE *f, const struct tw_sample *cur,
+			  const char *name, const char *type,
+			  const char *help, const char *label,
+			  enum tws_key first, int n,
+			  const char *(*value)(int))
+{
+	const char *l[8];
+	char buf[32];
+	unsigned int i;
+	bool head = false;
+	int c;
+
+	for (i = 0; i < cur->st.nns; i++) {
+		const struct tws_ns *ns = &cur->st.ns[i];
+
+		for (c = 0; c < n; c++) {
+			if (!(ns->have & TWS_BIT(first + c)))
+				continue;
+			if (!head)
+				tw_prom_family(f, name, type, help);
+			head = true;
+			tw_prom_labels(ns, buf, sizeof(buf), l, label,
+				       value(c), NULL, NULL);
+			tw_prom_sample(f, name, (double)ns->val[first + c], l);
+		}
+	}
+}
+
+static const char *tw_role_label(int r)
+{
+	return tws_role_name((enum tws_role)r);
+}
+
+static void tw_prom_usable(FILE *f, const struct tw_sample *cur)
+{
+	const char *l[8];
+	char buf[32];
+	unsigned int i;
+	bool head = false;
+
+	for (i = 0; i < cur->st.nns; i++) {
+		const struct tws_ns *ns = &cur->st.ns[i];
+
+		if (ns->departed || tw_usable(ns) < 0)
+			continue;
+		if (!head)
+			tw_prom_family(f, "twstat_ports_usable", "gauge",
+				       "Ports of the range not reserved.");
+		head = true;
+		tw_prom_labels(ns, buf, sizeof(buf), l, NULL, NULL, NULL, NULL);
+		tw_prom_sample(f, "twstat_ports_usable",
+			       (double)tw_usable(ns), l);
+	}
+}
+
+enum tw_dmetric {
+	TW_DM_TW,
+	TW_DM_REUSABLE,
+	TW_DM_PRESSURE,
+	TW_DM_MAX
+};
+
+static const struct tw_metric tw_dmetrics[TW_DM_MAX] = {
+	[TW_DM_TW] = { 0, "twstat_destination_time_wait_sockets", "gauge",
+		       "Minisockets to a destination (the 10 busiest).", 1 },
+	[TW_DM_REUSABLE] = { 0, "twstat_destination_reusable_sockets",
+			     "gauge",
+			     "Of those, minisockets a connect() could take over now.",
+			     1 },
+	[TW_DM_PRESSURE] = { 0, "twstat_destination_pressure_ratio", "gauge",
+			     "Minisockets to a destination with a local port in the range, over the usable ports.",
+			     0.01 },
+};
+
+static void tw_prom_dests(FILE *f, const struct tw_sample *cur)
+{
+	char buf[32], local[TW_CELL_MAX], remote[TW_CELL_MAX];
+	const char *l[8];
+	unsigned int m, i, k;
+	double v;
+
+	for (m = 0; m < TW_DM_MAX; m++) {
+		const struct tw_metric *t = &tw_dmetrics[m];
+		bool head = false;
+
+		for (i = 0; i < cur->st.nns; i++) {
+			const struct tws_ns *ns = &cur->st.ns[i];
+
+			for (k = 0; k < ns->ndest; k++) {
+				const struct tws_dest *d = &ns->dest[k];
+
+				v = m == TW_DM_TW ? (double)d->tw :
+				    m == TW_DM_REUSABLE ? (double)d->reusable :
+				    d->pressure;
+				if (v < 0)
+					continue;
+				if (!head)
+					tw_prom_family(f, t->name, t->type,
+						       t->help);
+				head = true;
+				tw_fmt_addr(local, sizeof(local), &d->local, -1);
+				tw_fmt_addr(remote, sizeof(remote), &d->remote,
+					    (int)d->rport);
+				tw_prom_labels(ns, buf, sizeof(buf), l, "local",
+					       local, "remote", remote);
+				tw_prom_sample(f, t->name, v * t->scale, l);
+			}
+		}
+	}
+}
+
+int tw_prometheus(FILE *f, const struct tw_opts *o,
+		  const struct tw_sample *cur)
+{
+	(void)o;
+	tw_prom_keys(f, cur);
+	tw_prom_usable(f, cur);
+	tw_prom_split(f, cur, "twstat_ended_total", "counter",
+		      "Minisockets gone since load, by cause.", "cause",
+		      TWS_K_ENDED_TIMER, TWS_CAUSES, tws_cause_name);
+	tw_prom_split(f, cur, "twstat_role_sockets", "gauge",
+		      "Live tracked minisockets by side: client, server, other.",
+		      "role", TWS_K_ROLE_CLIENT, TWS_ROLE_MAX, tw_role_label);
+	tw_prom_dests(f, cur);
+	return 0;
+}
