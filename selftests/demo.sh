@@ -6,6 +6,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 ko=/tws/tw_stats.ko
 gen=$here/tw_gen
+twstat=$here/twstat
 
 say() {
 	printf '\n### %s\n' "$*"
@@ -35,6 +36,10 @@ cat /proc/tw_stats
 say "head /proc/tw_sockets"
 head -n 6 /proc/tw_sockets
 echo "... $(($(wc -l </proc/tw_sockets) - 1)) rows"
+say twstat
+"$twstat"
+say "twstat advise"
+"$twstat" advise
 
 say "sysctl net.ipv4.tcp_tw_reuse=1: a second later, the ports can be taken over"
 sysctl -qw net.ipv4.tcp_tw_reuse=1
@@ -44,10 +49,8 @@ done
 grep -E '^(reuse_eligible|tcp_tw_reuse) |^local |:9000 ' /proc/tw_stats
 printf 'next connect() to 127.0.0.1:9000: '
 "$gen" connect -a 127.0.0.1 -p 9000
-grep -E '^(ended) ' /proc/tw_stats
-if command -v twstat >/dev/null; then
-	say twstat
-	twstat
-fi
+grep -E '^(ended|ended_reuse) ' /proc/tw_stats
+say "twstat top"
+"$twstat" top
 kill %1
 rmmod tw_stats

@@ -37,9 +37,9 @@ check "summary: the destination at 100.0% with a bar" grep -Eq \
 check_eq "top: tw, reusable, ports, in range, pressure" \
 	"127.0.0.1 127.0.0.1:7000 10 0 10 10 100.0% " \
 	"$(dest_row "$ns" top)"
-check "top -j: the same as JSON" bash -c "$(declare -f ts); ts $ns -j top |
-	tr -d ' \n' | grep -q '\"remote\":\"127.0.0.1:7000\",\"tw\":10,\
-\"reusable\":0,\"ports\":10,\"in_range\":10,\"pressure_pct\":100'"
+json=$(ts "$ns" -j top | tr -d ' \n')
+check "top -j: the same as JSON" grep -q '"remote":"127.0.0.1:7000","tw":10,'\
+'"reusable":0,"ports":10,"in_range":10,"pressure_pct":100' <<<"$json"
 check_eq "sockets --rport 7000: the 10, as ss lists them" \
 	"$(ss_rows "$ns" time-wait | awk '{ print $1 }')" \
 	"$(ts "$ns" sockets --rport 7000 | awk 'NR > 1 { print $1 }' | sort)"
@@ -54,9 +54,8 @@ check "advise: so would a wider port range" \
 	grep -q 'sysctl -w net.ipv4.ip_local_port_range=' <<<"$out"
 check "advise changed nothing" test \
 	"$(in_ns "$ns" sysctl -n net.ipv4.tcp_tw_reuse)" == 0
-check "--prometheus: the count as a gauge" bash -c \
-	"$(declare -f ts); ts $ns --prometheus |
-	grep -qx 'twstat_time_wait_sockets 10'"
+check "--prometheus: the count as a gauge" \
+	grep -qx 'twstat_time_wait_sockets 10' <<<"$(ts "$ns" --prometheus)"
 check_eq "watch -j 1 2: two JSON documents, one a line" 2 \
 	"$(ts "$ns" -j 1 2 | grep -c '^{.*}$')"
 
@@ -76,8 +75,7 @@ wait_until 5 counts_settled "$srv" 10 || die "10 TIME_WAITs"
 check_eq "sockets --role server: the 10" 10 \
 	"$(ts "$srv" sockets --role server | awk 'NR > 1' | wc -l)"
 check "advise: server side, reuse cannot help" \
-	bash -c "$(declare -f ts); ts $srv advise --threshold 0 |
-	grep -qi 'server side'"
+	grep -qi 'server side' <<<"$(ts "$srv" advise --threshold 0)"
 
 unload_module
 err=$(ts "$ns" 2>&1 >/dev/null)
