@@ -77,6 +77,16 @@ check_eq "sockets --role server: the 10" 10 \
 check "advise: server side, reuse cannot help" \
 	grep -qi 'server side' <<<"$(ts "$srv" advise --threshold 0)"
 
+# --all-netns, as root in the initial namespace: each namespace's summary.
+out=$(ts "$ns" --all-netns 2>&1)
+check "--all-netns is refused inside a namespace" test $? == 2
+out=$("$TWSTAT" --all-netns)
+check "--all-netns from the initial one names both namespaces" \
+	grep -q "$(inum "$ns")" <<<"$out"
+check "--all-netns -j is one document with both" eval \
+	'[ "$("$TWSTAT" --all-netns -j | tr -d " \n" |
+	grep -o "$(inum "$ns")\|$(inum "$srv")" | sort -u | wc -l)" == 2 ]'
+
 unload_module
 err=$(ts "$ns" 2>&1 >/dev/null)
 rc=$?
