@@ -509,6 +509,52 @@ static void tw_text_ends(FILE *f, const struct tws_ns *ns)
 	tw_field(f, "", "%s", text);
 }
 
+static void tw_fmt_span(char *buf, size_t len, const struct tws_bucket *k)
+{
+	if (k->hi == UINT64_MAX)
+		snprintf(buf, len, "over %.1f s", (double)k->lo / 1000);
+	else if (k->hi < 1000 && k->lo == k->hi)
+		snprintf(buf, len, "%llu ms", (unsigned long long)k->lo);
+	else if (k->hi < 1000)
+		snprintf(buf, len, "%llu-%llu ms", (unsigned long long)k->lo,
+			 (unsigned long long)k->hi);
+	else
+		snprintf(buf, len, "%.1f-%.1f s", (double)k->lo / 1000,
+			 (double)(k->hi + 1) / 1000);
+}
+
+/*
+ * How long they really lasted: per cause, the lifetime bucket holding the
+ * median of the tracked minisockets that ended that way.
+ */
+static void tw_text_life(FILE *f, const struct tws_ns *ns)
+{
+	uint64_t total, seen;
+	char text[256], span[48];
+	size_t len = 0;
+	unsigned int b, c;
+
+	for (c = 0; c < ns->ncauses && len < sizeof(text); c++) {
+		total = 0;
+		for (b = 0; b < ns->nbuckets; b++)
+			total += ns->bucket[b].n[c];
+		if (!total)
+			continue;
+		seen = 0;
+		for (b = 0; b < ns->nbuckets - 1; b++) {
+			seen += ns->bucket[b].n[c];
+			if (2 * seen >= total)
+				break;
+		}
+		tw_fmt_span(span, sizeof(span), &ns->bucket[b]);
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"%s%s %s", len ? ", " : "",
+					ns->cause[c], span);
+	}
+	if (len)
+		tw_field(f, "", "median lifetime: %s", text);
+}
+
 static void tw_text_ns(FILE *f, const struct tws_ns *ns,
 		       const struct tw_hot *h, size_t nh,
 		       const struct tw_rates *r)
@@ -540,6 +586,7 @@ static void tw_text_ns(FILE *f, const struct tws_ns *ns,
 		 (unsigned long long)v[TWS_K_REARMED],
 		 (unsigned long long)v[TWS_K_FIN_WAIT2_TO_TIME_WAIT],
 		 (unsigned long long)v[TWS_K_UNTRACKED]);
+	tw_text_life(f, ns);
 	if (r)
 		tw_text_rates(f, r);
 	tw_field(f, "roles", "%llu client, %llu server, %llu other",
@@ -593,6 +640,7 @@ static void tw_text_departed(FILE *f, const struct tws_ns *ns,
 		 (unsigned long long)v[TWS_K_ENTERED],
 		 (unsigned long long)v[TWS_K_ENDED]);
 	tw_text_ends(f, ns);
+	tw_text_life(f, ns);
 	if (r)
 		tw_text_rates(f, r);
 }
