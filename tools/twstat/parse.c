@@ -421,6 +421,28 @@ static int tws_dest_row(struct tws_lines *r, unsigned int ncols,
 	return 0;
 }
 
+/*
+ * Room for element @n of @size bytes in @arr of *@cap, doubling; at most
+ * @max (@what names them).  Returns the array, or NULL with @err set and
+ * @arr left to its owner.
+ */
+static void *tws_grow(struct tws_lines *r, void *arr, unsigned int n,
+		      unsigned int *cap, unsigned int max, size_t size,
+		      const char *what, struct tws_error *err)
+{
+	if (n == max) {
+		tws_fail(err, r->no, "more than %u %s", max, what);
+		return NULL;
+	}
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : 16;
+	arr = realloc(arr, (size_t)*cap * size);
+	if (!arr)
+		tws_fail(err, r->no, "out of memory");
+	return arr;
+}
+
 /* From the header to the blank line after the last row. */
 static int tws_dests(struct tws_lines *r, const struct tws_limits *lim,
 		     struct tws_ns *ns, struct tws_error *err)
@@ -431,18 +453,13 @@ static int tws_dests(struct tws_lines *r, const struct tws_limits *lim,
 		       err) || tws_more(r, err, "in the destination table"))
 		return -1;
 	while (!tws_blank(r)) {
-		if (ns->ndest == lim->max_dests)
-			return tws_fail(err, r->no, "more than %u destinations",
-					lim->max_dests);
-		if (ns->ndest == cap) {
-			struct tws_dest *d;
+		struct tws_dest *d = tws_grow(r, ns->dest, ns->ndest, &cap,
+					      lim->max_dests, sizeof(*d),
+					      "destinations", err);
 
-			cap = cap ? cap * 2 : 16;
-			d = realloc(ns->dest, cap * sizeof(*d));
-			if (!d)
-				return tws_fail(err, r->no, "out of memory");
-			ns->dest = d;
-		}
+		if (!d)
+			return -1;
+		ns->dest = d;
 		if (tws_dest_row(r, ncols, &ns->dest[ns->ndest], err))
 			return -1;
 		ns->ndest++;
@@ -516,6 +533,7 @@ static int tws_life_row(struct tws_lines *r, struct tws_ns *ns,
 static int tws_life(struct tws_lines *r, struct tws_ns *ns,
 		    struct tws_error *err)
 {
+	struct tws_bucket *b;
 	unsigned int cap = 0;
 	int rc;
 
@@ -527,18 +545,12 @@ static int tws_life(struct tws_lines *r, struct tws_ns *ns,
 			return -1;
 		if (!rc || tws_blank(r))
 			break;
-		if (ns->nbuckets == TWS_MAX_BUCKETS)
-			return tws_fail(err, r->no, "more than %u lifetime buckets",
-					TWS_MAX_BUCKETS);
-		if (ns->nbuckets == cap) {
-			struct tws_bucket *b;
-
-			cap = cap ? cap * 2 : 32;
-			b = realloc(ns->bucket, cap * sizeof(*b));
-			if (!b)
-				return tws_fail(err, r->no, "out of memory");
-			ns->bucket = b;
-		}
+		b = tws_grow(r, ns->bucket, ns->nbuckets, &cap,
+			     TWS_MAX_BUCKETS, sizeof(*b), "lifetime buckets",
+			     err);
+		if (!b)
+			return -1;
+		ns->bucket = b;
 		memset(&ns->bucket[ns->nbuckets], 0, sizeof(*ns->bucket));
 		if (tws_life_row(r, ns, &ns->bucket[ns->nbuckets], err))
 			return -1;
@@ -566,22 +578,12 @@ static struct tws_ns *tws_new_ns(struct tws_stats *st, unsigned int *cap,
 				 const struct tws_limits *lim,
 				 struct tws_lines *r, struct tws_error *err)
 {
-	struct tws_ns *ns;
+	struct tws_ns *ns = tws_grow(r, st->ns, st->nns, cap, lim->max_netns,
+				     sizeof(*ns), "namespace blocks", err);
 
-	if (st->nns == lim->max_netns) {
-		tws_fail(err, r->no, "more than %u namespace blocks",
-			 lim->max_netns);
+	if (!ns)
 		return NULL;
-	}
-	if (st->nns == *cap) {
-		*cap = *cap ? *cap * 2 : 4;
-		ns = realloc(st->ns, *cap * sizeof(*ns));
-		if (!ns) {
-			tws_fail(err, r->no, "out of memory");
-			return NULL;
-		}
-		st->ns = ns;
-	}
+	st->ns = ns;
 	ns = &st->ns[st->nns++];
 	memset(ns, 0, sizeof(*ns));
 	ns->line = r->no;
