@@ -56,7 +56,6 @@ struct tws_entry {
 	u8 loopback;
 	u16 rearms;			/* saturates */
 	u8 role;
-	u8 v6;
 };
 
 struct tws_rank {
@@ -548,7 +547,6 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 	e->loopback = s->loopback;
 	e->rearms = 0;
 	e->role = s->role;
-	e->v6 = s->v6;
 
 	b = tws_ehashfn(s->key);
 	db = tws_dhashfn(s->net, &s->dkey);
@@ -570,15 +568,16 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 			return err;
 		goto untracked;
 	}
-	tws_inc(tn, entered);
-	tws_add(tn, v6, s->v6);
-	return 0;
+	err = 0;
+	goto count;
 
 untracked:
-	tws_inc(tn, entered);
 	tws_inc(tn, untracked);
+	err = 1;
+count:
+	tws_inc(tn, entered);
 	tws_add(tn, v6, s->v6);
-	return 1;
+	return err;
 }
 
 /*
@@ -696,10 +695,12 @@ void tws_walk_done(void)
 	spin_unlock_irqrestore(&tws_pending_lock, flags);
 }
 
-static void tws_count_end(struct tws_net *tn, bool v6, enum tws_cause cause)
+static void tws_count_end(struct tws_net *tn,
+			  const struct inet_timewait_sock *tw,
+			  enum tws_cause cause)
 {
 	tws_inc(tn, ended[cause]);
-	tws_add(tn, v6, -(u64)v6);
+	tws_add(tn, v6, -(u64)tws_is_v6(tw));
 }
 
 /* inet_twsk_kill(): the one place every minisocket ends. */
@@ -725,7 +726,7 @@ void tws_end(const struct inet_timewait_sock *tw, enum tws_cause cause)
 		/* A dying namespace's (counted as purged), or DCCP's. */
 		return;
 	}
-	tws_count_end(tn, tws_is_v6(tw), cause);
+	tws_count_end(tn, tw, cause);
 }
 
 static bool tws_unhashed(const void *key)
@@ -749,7 +750,7 @@ bool tws_drop_ghost(const struct inet_timewait_sock *tw)
 	if (!e)
 		return false;
 	tws_free_entry(e);
-	tws_count_end(tn, tws_is_v6(tw), cause);
+	tws_count_end(tn, tw, cause);
 	return true;
 }
 
