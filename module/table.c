@@ -41,21 +41,26 @@
 
 #define TWS_NLOCKS	1024
 
+/*
+ * One per tracked minisocket, so every byte counts: 56 bytes on 64-bit.
+ * The chain is singly linked (a lookup walks it anyway), the namespace is
+ * the destination's, and times are the low 32 bits of jiffies, plenty
+ * for something that lives a minute per re-arm.
+ */
 struct tws_entry {
-	struct hlist_node hnode;	/* tws_ehash chain */
+	struct tws_entry *next;		/* tws_ehash chain */
 	struct list_head dnode;		/* tws_dest.entries, oldest first */
 	const void *key;
 	struct tws_dest *dest;
-	struct net *net;
-	unsigned long expires;
-	unsigned long born;
-	int ts_stamp;
-	u32 entry_ms;
+	u32 expires;			/* jiffies */
+	u32 born;			/* jiffies */
+	u32 stamp;			/* see tws_stamp() */
 	u16 lport;
-	u8 substate;
-	u8 loopback;
-	u16 rearms;			/* saturates */
-	u8 role;
+	u8 rearms;			/* saturates */
+	u8 fw2:1;			/* substate FIN_WAIT2, not TIME_WAIT */
+	u8 ts:1;			/* the peer sent timestamps */
+	u8 loopback:1;
+	u8 role:2;
 };
 
 struct tws_rank {
@@ -76,7 +81,8 @@ struct tws_dest {
 	int range_lo, range_hi;		/* the port range in_range is for */
 };
 
-static struct hlist_head *tws_ehash, *tws_dhash;
+static struct tws_entry **tws_ehash;
+static struct hlist_head *tws_dhash;
 static unsigned int tws_hash_bits;
 static spinlock_t tws_elocks[TWS_NLOCKS], tws_dlocks[TWS_NLOCKS];
 static struct kmem_cache *tws_entry_cache;
@@ -215,28 +221,39 @@ u8 tws_role(const struct inet_timewait_sock *tw)
 
 /* --- aggregates ------------------------------------------------------- */
 
+/*
+ * What reuse eligibility ages from: before 6.14 the peer's last timestamp
+ * (tw_ts_recent_stamp, seconds), since then the entry into TIME_WAIT
+ * (tw_entry_stamp, milliseconds).
+ */
+static u32 tws_stamp(const struct tws_snap *s)
+{
+	return TWS_HAVE_REUSE_DELAY ? s->entry_ms : s->ts_stamp;
+}
+
 static bool tws_candidate(const struct tws_entry *e)
 {
-	if (TWS_FW2_NEVER_REUSED && e->substate == TCP_FIN_WAIT2)
+	if (TWS_FW2_NEVER_REUSED && e->fw2)
 		return false;
-	return e->ts_stamp != 0;
+	return e->ts;
 }
 
 static void tws_agg_add(struct tws_agg *a, const struct tws_entry *e)
 {
 	a->count++;
 	a->role[e->role]++;
-	if (e->substate == TCP_FIN_WAIT2)
-		a->fw2++;
+	a->fw2 += e->fw2;
 	if (!tws_candidate(e))
 		return;
 	a->cand[e->loopback]++;
-	if (e->ts_stamp - a->young_sec > 0) {
-		a->young_sec = e->ts_stamp;
+	if (TWS_HAVE_REUSE_DELAY)
+		return;
+	if ((int)e->stamp - a->young_sec > 0) {
+		a->young_sec = e->stamp;
 		a->young[0] = 0;
 		a->young[1] = 0;
 	}
-	if (e->ts_stamp == a->young_sec)
+	if ((int)e->stamp == a->young_sec)
 		a->young[e->loopback]++;
 }
 
@@ -244,12 +261,11 @@ static void tws_agg_sub(struct tws_agg *a, const struct tws_entry *e)
 {
 	a->count--;
 	a->role[e->role]--;
-	if (e->substate == TCP_FIN_WAIT2)
-		a->fw2--;
+	a->fw2 -= e->fw2;
 	if (!tws_candidate(e))
 		return;
 	a->cand[e->loopback]--;
-	if (e->ts_stamp == a->young_sec)
+	if (!TWS_HAVE_REUSE_DELAY && (int)e->stamp == a->young_sec)
 		a->young[e->loopback]--;
 }
 
@@ -275,7 +291,7 @@ static void tws_young(const struct tws_agg *a, const struct tws_dest *d,
 			if (d && it != d)
 				continue;
 			list_for_each_entry_reverse(e, &it->entries, dnode) {
-				if (time_after32(now, e->entry_ms + delay))
+				if (time_after32(now, e->stamp + delay))
 					break;
 				if (tws_candidate(e))
 					young[e->loopback]++;
@@ -313,8 +329,8 @@ static bool tws_entry_eligible(const struct tws_entry *e, int reuse)
 		return false;
 	if (TWS_HAVE_REUSE_DELAY)
 		return time_after32(tws_now_ms(),
-				    e->entry_ms + tws_reuse_delay_ms(e->net));
-	return time_after32((u32)ktime_get_seconds(), (u32)e->ts_stamp);
+				    e->stamp + tws_reuse_delay_ms(e->dest->net));
+	return time_after32((u32)ktime_get_seconds(), e->stamp);
 }
 
 /* --- ranks ------------------------------------------------------------ */
@@ -386,10 +402,11 @@ static bool tws_in(const struct tws_dest *d, u16 port)
 }
 
 /* Link @e into its destination, creating it; tws_dlocks[] held. */
-static int tws_link(struct tws_net *tn, struct hlist_head *dhead,
-		    struct tws_entry *e, const struct tws_dkey *k)
+static int tws_link(struct tws_net *tn, struct net *net,
+		    struct hlist_head *dhead, struct tws_entry *e,
+		    const struct tws_dkey *k)
 {
-	struct tws_dest *d = tws_dest_find(dhead, e->net, k);
+	struct tws_dest *d = tws_dest_find(dhead, net, k);
 	struct tws_rank *spare = NULL;
 	int lo, hi;
 
@@ -402,10 +419,10 @@ static int tws_link(struct tws_net *tn, struct hlist_head *dhead,
 			return -ENOMEM;
 		}
 		d->key = *k;
-		d->net = e->net;
+		d->net = net;
 		INIT_LIST_HEAD(&d->entries);
 		INIT_LIST_HEAD(&spare->dests);
-		inet_get_local_port_range(e->net, &lo, &hi);
+		inet_get_local_port_range(net, &lo, &hi);
 		d->range_lo = lo;
 		d->range_hi = hi;
 	}
@@ -435,9 +452,9 @@ static int tws_link(struct tws_net *tn, struct hlist_head *dhead,
 	return 0;
 }
 
-static unsigned int tws_life_bucket(unsigned long born)
+static unsigned int tws_life_bucket(u32 born)
 {
-	return min_t(unsigned int, fls(jiffies_to_msecs(jiffies - born)),
+	return min_t(unsigned int, fls(jiffies_to_msecs((u32)jiffies - born)),
 		     TWS_LIFE_BUCKETS - 1);
 }
 
@@ -493,13 +510,14 @@ static void tws_unlink(struct tws_net *tn, struct tws_entry *e, int cause)
 	} while (0)
 #define tws_inc(tn, field)	tws_add(tn, field, 1)
 
-static struct tws_entry *tws_find(unsigned int b, const void *key)
+/* Where the link to @key's entry is in chain @b, NULL if it has none. */
+static struct tws_entry **tws_find(unsigned int b, const void *key)
 {
-	struct tws_entry *e;
+	struct tws_entry **pp;
 
-	hlist_for_each_entry(e, &tws_ehash[b], hnode)
-		if (e->key == key)
-			return e;
+	for (pp = &tws_ehash[b]; *pp; pp = &(*pp)->next)
+		if ((*pp)->key == key)
+			return pp;
 	return NULL;
 }
 
@@ -537,13 +555,12 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 		goto untracked;
 
 	e->key = s->key;
-	e->net = s->net;
 	e->expires = s->expires;
 	e->born = s->born;
-	e->ts_stamp = s->ts_stamp;
-	e->entry_ms = s->entry_ms;
+	e->stamp = tws_stamp(s);
+	e->ts = s->ts_stamp != 0;
 	e->lport = s->lport;
-	e->substate = s->substate;
+	e->fw2 = s->substate == TCP_FIN_WAIT2;
 	e->loopback = s->loopback;
 	e->rearms = 0;
 	e->role = s->role;
@@ -557,10 +574,12 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 		return -EEXIST;
 	}
 	spin_lock(&tws_dlocks[db & (TWS_NLOCKS - 1)]);
-	err = tws_link(tn, &tws_dhash[db], e, &s->dkey);
+	err = tws_link(tn, s->net, &tws_dhash[db], e, &s->dkey);
 	spin_unlock(&tws_dlocks[db & (TWS_NLOCKS - 1)]);
-	if (!err)
-		hlist_add_head(&e->hnode, &tws_ehash[b]);
+	if (!err) {
+		e->next = tws_ehash[b];
+		tws_ehash[b] = e;
+	}
 	spin_unlock_irqrestore(tws_elock(b), flags);
 	if (err) {
 		tws_free_entry(e);
@@ -590,37 +609,38 @@ static void tws_update(const struct inet_timewait_sock *tw,
 		       unsigned long expires, bool rearm)
 {
 	unsigned int b = tws_ehashfn(tw);
+	struct tws_entry **pp, *e;
 	struct tws_net *tn;
-	struct tws_entry *e;
 	unsigned long flags;
 	struct tws_snap s;
 
 	spin_lock_irqsave(tws_elock(b), flags);
-	e = tws_find(b, tw);
-	if (e) {
+	pp = tws_find(b, tw);
+	if (pp) {
+		e = *pp;
 		tws_snap_tw(&s, tw);
-		tn = tws_pernet(e->net);
-		if (rearm && e->substate == TCP_FIN_WAIT2 &&
-		    s.substate == TCP_TIME_WAIT)
+		tn = tws_pernet(e->dest->net);
+		if (rearm && e->fw2 && s.substate == TCP_TIME_WAIT)
 			tws_inc(tn, fw2_to_tw);
 		else if (rearm && s.substate == TCP_TIME_WAIT)
 			tws_inc(tn, rearmed);
-		if (rearm && e->rearms < U16_MAX)
+		if (rearm && e->rearms < U8_MAX)
 			e->rearms++;
 		spin_lock(&tn->lock);
 		tws_agg_sub(&e->dest->agg, e);
 		tws_agg_sub(&tn->agg, e);
-		e->substate = s.substate;
-		e->ts_stamp = s.ts_stamp;
-		if (e->entry_ms != s.entry_ms) {
+		e->fw2 = s.substate == TCP_FIN_WAIT2;
+		e->ts = s.ts_stamp != 0;
+		if (e->stamp != tws_stamp(&s)) {
 			/* Restamped: keep the destination's list in age order. */
-			e->entry_ms = s.entry_ms;
-			list_move_tail(&e->dnode, &e->dest->entries);
+			e->stamp = tws_stamp(&s);
+			if (TWS_HAVE_REUSE_DELAY)
+				list_move_tail(&e->dnode, &e->dest->entries);
 		}
 		tws_agg_add(&e->dest->agg, e);
 		tws_agg_add(&tn->agg, e);
 		spin_unlock(&tn->lock);
-		if (time_after(expires, e->expires))
+		if (time_after32(expires, e->expires))
 			e->expires = expires;
 	}
 	spin_unlock_irqrestore(tws_elock(b), flags);
@@ -640,16 +660,15 @@ static struct tws_entry *tws_take(const void *key, const struct net *net,
 				  bool (*cond)(const void *key), int cause)
 {
 	unsigned int b = tws_ehashfn(key);
-	struct tws_entry *e;
+	struct tws_entry **pp, *e = NULL;
 	unsigned long flags;
 
 	spin_lock_irqsave(tws_elock(b), flags);
-	e = tws_find(b, key);
-	if (e && (e->net != net || (cond && !cond(key))))
-		e = NULL;
-	if (e) {
-		hlist_del(&e->hnode);
-		tws_unlink(tws_pernet(e->net), e, cause);
+	pp = tws_find(b, key);
+	if (pp && (*pp)->dest->net == net && (!cond || cond(key))) {
+		e = *pp;
+		*pp = e->next;
+		tws_unlink(tws_pernet(net), e, cause);
 	}
 	spin_unlock_irqrestore(tws_elock(b), flags);
 	return e;
@@ -769,13 +788,15 @@ unsigned int tws_rows(unsigned int b, unsigned int skip,
 		      const struct net *only, struct tws_row *rows,
 		      unsigned int max)
 {
-	struct tws_entry *e;
+	const struct tws_entry *e;
 	unsigned long flags;
 	unsigned int n = 0;
+	unsigned long now;
 
 	spin_lock_irqsave(tws_elock(b), flags);
-	hlist_for_each_entry(e, &tws_ehash[b], hnode) {
-		if (only && e->net != only)
+	now = jiffies;
+	for (e = tws_ehash[b]; e; e = e->next) {
+		if (only && e->dest->net != only)
 			continue;
 		if (skip) {
 			skip--;
@@ -785,15 +806,15 @@ unsigned int tws_rows(unsigned int b, unsigned int skip,
 			break;
 		/* The namespace lives as long as its entries: read it here. */
 		rows[n].dkey = e->dest->key;
-		rows[n].netns = e->net->ns.inum;
-		rows[n].expires = e->expires;
-		rows[n].born = e->born;
+		rows[n].netns = e->dest->net->ns.inum;
+		rows[n].expires = now + (s32)(e->expires - (u32)now);
+		rows[n].born = now - (u32)((u32)now - e->born);
 		rows[n].lport = e->lport;
-		rows[n].substate = e->substate;
+		rows[n].substate = e->fw2 ? TCP_FIN_WAIT2 : TCP_TIME_WAIT;
 		rows[n].rearms = e->rearms;
 		rows[n].role = e->role;
 		rows[n].eligible = tws_entry_eligible(e,
-					tws_sysctl_tw_reuse(e->net));
+					tws_sysctl_tw_reuse(e->dest->net));
 		n++;
 	}
 	spin_unlock_irqrestore(tws_elock(b), flags);
@@ -901,10 +922,11 @@ static void tws_memory(struct tws_summary *out)
 	out->table_memory = (u64)atomic_read(&tws_nr_entries) *
 				kmem_cache_size(tws_entry_cache) +
 			    (u64)atomic_read(&tws_nr_dests) *
-				(sizeof(struct tws_dest) +
-				 sizeof(struct tws_rank)) +
+				(kmalloc_size_roundup(sizeof(struct tws_dest)) +
+				 kmalloc_size_roundup(sizeof(struct tws_rank))) +
 			    (u64)atomic_read(&tws_nr_nets) * tws_net_size() +
-			    2 * sizeof(*tws_ehash) * tws_buckets();
+			    (sizeof(*tws_ehash) + sizeof(*tws_dhash)) *
+				tws_buckets();
 }
 
 void tws_summarize(struct net *net, struct tws_summary *out)
@@ -1051,9 +1073,13 @@ int tws_table_init(unsigned int max_entries)
 
 	BUILD_BUG_ON(sizeof(struct tws_dkey) % sizeof(u32));
 	BUILD_BUG_ON(!is_power_of_2(TWS_NLOCKS));
+	BUILD_BUG_ON(sizeof(struct tws_entry) > 7 * sizeof(void *));
 
-	/* About two entries a chain when full. */
-	tws_hash_bits = clamp(ilog2(max_entries | 1), 8, 24);
+	/*
+	 * Four entries a chain when full: walking a short chain costs less
+	 * than the 8 bytes a socket another doubling would add.
+	 */
+	tws_hash_bits = clamp(ilog2(max_entries | 1) - 2, 8, 22);
 	n = (size_t)1 << tws_hash_bits;
 	tws_ehash = kvcalloc(n, sizeof(*tws_ehash), GFP_KERNEL);
 	tws_dhash = kvcalloc(n, sizeof(*tws_dhash), GFP_KERNEL);
