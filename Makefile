@@ -7,6 +7,9 @@
 #                        page under PREFIX (/usr/local) (as root)
 #   make demo            build, boot a VM, make TIME_WAIT traffic, show it
 #   make check           build, boot a VM, run selftests/ against Debian 6.1
+#                        6.12 and 7.3
+#   make bench           the benchmark (selftests/bench/) in VMs booting
+#                        Debian 6.1; BENCH_MODE=tcg|kvm for real hardware
 #   make style           checkpatch.pl --no-tree on module/ and tools/
 
 KVER ?= $(shell uname -r)
@@ -41,6 +44,10 @@ check:
 demo:
 	selftests/vm/run.sh demo
 
+# Ratios measured side by side in one boot; BENCHMARKS.md has the last run.
+bench:
+	selftests/vm/run.sh bench
+
 # kselftest's lib.mk and runner.sh, and checkpatch.pl, come from Debian's
 # linux-source-6.1; they are extracted here, never committed.
 kselftest-framework:
@@ -49,7 +56,8 @@ kselftest-framework:
 # compat.h is the one place allowed to compare kernel versions.
 CHECKPATCH = $(CACHE)/linux/scripts/checkpatch.pl --no-tree --quiet
 style: kselftest-framework
-	$(CHECKPATCH) -f $(filter-out module/compat.h %.mod.c,$(wildcard module/*.[ch]))
+	$(CHECKPATCH) -f $(filter-out module/compat.h %.mod.c,$(wildcard module/*.[ch])) \
+		-f selftests/bench/floor/tw_floor.c
 	$(CHECKPATCH) --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
 		-f module/compat.h
 	$(CHECKPATCH) $(addprefix -f ,$(filter-out %/compiler.h, \
@@ -57,4 +65,5 @@ style: kselftest-framework
 	$(CHECKPATCH) --ignore PREFER_DEFINED_ATTRIBUTE_MACRO \
 		-f tools/twstat/compiler.h
 
-.PHONY: all modules install tools clean check demo kselftest-framework style
+.PHONY: all modules install tools clean check demo bench kselftest-framework \
+	style

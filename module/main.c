@@ -13,7 +13,7 @@
  *   insmod tw_stats.ko [max_entries=N]
  *   cat /proc/tw_stats /proc/tw_sockets
  *
- * max_entries bounds the memory: about 60 bytes an entry (56 and its
+ * max_entries bounds the memory: about 70 bytes an entry (64 and its
  * share of the hash tables), plus a destination and a rank of about 256
  * bytes for each distinct one.
  * Minisockets beyond it are still counted (as "untracked"), never lost.

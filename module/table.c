@@ -42,10 +42,11 @@
 #define TWS_NLOCKS	1024
 
 /*
- * One per tracked minisocket, so every byte counts: 56 bytes on 64-bit.
+ * One per tracked minisocket, so every byte counts: 64 bytes on 64-bit.
  * The chain is singly linked (a lookup walks it anyway), the namespace is
  * the destination's, and times are the low 32 bits of jiffies, plenty
- * for something that lives a minute per re-arm.
+ * for something that lives a minute per re-arm.  The remote port is kept
+ * here because a server side's destination does not have it.
  */
 struct tws_entry {
 	struct tws_entry *next;		/* tws_ehash chain */
@@ -56,6 +57,7 @@ struct tws_entry {
 	u32 born;			/* jiffies */
 	u32 stamp;			/* see tws_stamp() */
 	u16 lport;
+	__be16 dport;
 	u8 rearms;			/* saturates */
 	u8 fw2:1;			/* substate FIN_WAIT2, not TIME_WAIT */
 	u8 ts:1;			/* the peer sent timestamps */
@@ -127,7 +129,7 @@ static unsigned int tws_dhashfn(const struct net *net,
 	u32 h = jhash2((const u32 *)k, sizeof(*k) / sizeof(u32),
 		       hash_ptr(net, 32));
 
-	return hash_32(h, tws_hash_bits);
+	return hash_32(h, tws_hash_bits - 2);
 }
 
 static bool tws_is_v6(const struct inet_timewait_sock *tw)
@@ -384,6 +386,18 @@ static void tws_rank_move(struct tws_net *tn, struct tws_dest *d,
 
 /* --- destinations ----------------------------------------------------- */
 
+/* Word by word: the kernel's memcmp() goes byte by byte. */
+static bool tws_dkey_eq(const struct tws_dkey *a, const struct tws_dkey *b)
+{
+	const u32 *x = (const u32 *)a, *y = (const u32 *)b;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(*a) / sizeof(u32); i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
 static struct tws_dest *tws_dest_find(struct hlist_head *head,
 				      const struct net *net,
 				      const struct tws_dkey *k)
@@ -391,7 +405,7 @@ static struct tws_dest *tws_dest_find(struct hlist_head *head,
 	struct tws_dest *d;
 
 	hlist_for_each_entry(d, head, hnode)
-		if (d->net == net && !memcmp(&d->key, k, sizeof(*k)))
+		if (d->net == net && tws_dkey_eq(&d->key, k))
 			return d;
 	return NULL;
 }
@@ -535,6 +549,7 @@ static void tws_free_entry(struct tws_entry *e)
 int tws_insert(const struct tws_snap *s, bool dedup)
 {
 	struct tws_net *tn = tws_pernet(s->net);
+	struct tws_dkey k = s->dkey;
 	unsigned int b, db;
 	struct tws_entry *e;
 	unsigned long flags;
@@ -560,13 +575,20 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 	e->stamp = tws_stamp(s);
 	e->ts = s->ts_stamp != 0;
 	e->lport = s->lport;
+	e->dport = s->dkey.dport;
 	e->fw2 = s->substate == TCP_FIN_WAIT2;
 	e->loopback = s->loopback;
 	e->rearms = 0;
 	e->role = s->role;
 
+	/*
+	 * A server side's remote port is the peer's ephemeral one: its
+	 * minisockets gather under port 0, one destination per peer address.
+	 */
+	if (s->role == TWS_ROLE_SERVER)
+		k.dport = 0;
 	b = tws_ehashfn(s->key);
-	db = tws_dhashfn(s->net, &s->dkey);
+	db = tws_dhashfn(s->net, &k);
 	spin_lock_irqsave(tws_elock(b), flags);
 	if (dedup && tws_find(b, s->key)) {
 		spin_unlock_irqrestore(tws_elock(b), flags);
@@ -574,7 +596,7 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 		return -EEXIST;
 	}
 	spin_lock(&tws_dlocks[db & (TWS_NLOCKS - 1)]);
-	err = tws_link(tn, s->net, &tws_dhash[db], e, &s->dkey);
+	err = tws_link(tn, s->net, &tws_dhash[db], e, &k);
 	spin_unlock(&tws_dlocks[db & (TWS_NLOCKS - 1)]);
 	if (!err) {
 		e->next = tws_ehash[b];
@@ -591,11 +613,15 @@ int tws_insert(const struct tws_snap *s, bool dedup)
 	goto count;
 
 untracked:
-	tws_inc(tn, untracked);
 	err = 1;
 count:
-	tws_inc(tn, entered);
-	tws_add(tn, v6, s->v6);
+	rcu_read_lock();
+	if (!READ_ONCE(tn->dead)) {
+		this_cpu_inc(tn->pc->entered);
+		this_cpu_add(tn->pc->untracked, err);
+		this_cpu_add(tn->pc->v6, s->v6);
+	}
+	rcu_read_unlock();
 	return err;
 }
 
@@ -718,8 +744,12 @@ static void tws_count_end(struct tws_net *tn,
 			  const struct inet_timewait_sock *tw,
 			  enum tws_cause cause)
 {
-	tws_inc(tn, ended[cause]);
-	tws_add(tn, v6, -(u64)tws_is_v6(tw));
+	rcu_read_lock();
+	if (!READ_ONCE(tn->dead)) {
+		this_cpu_inc(tn->pc->ended[cause]);
+		this_cpu_sub(tn->pc->v6, (u64)tws_is_v6(tw));
+	}
+	rcu_read_unlock();
 }
 
 /* inet_twsk_kill(): the one place every minisocket ends. */
@@ -806,6 +836,7 @@ unsigned int tws_rows(unsigned int b, unsigned int skip,
 			break;
 		/* The namespace lives as long as its entries: read it here. */
 		rows[n].dkey = e->dest->key;
+		rows[n].dkey.dport = e->dport;
 		rows[n].netns = e->dest->net->ns.inum;
 		rows[n].expires = now + (s32)(e->expires - (u32)now);
 		rows[n].born = now - (u32)((u32)now - e->born);
@@ -925,7 +956,7 @@ static void tws_memory(struct tws_summary *out)
 				(kmalloc_size_roundup(sizeof(struct tws_dest)) +
 				 kmalloc_size_roundup(sizeof(struct tws_rank))) +
 			    (u64)atomic_read(&tws_nr_nets) * tws_net_size() +
-			    (sizeof(*tws_ehash) + sizeof(*tws_dhash)) *
+			    (sizeof(*tws_ehash) + sizeof(*tws_dhash) / 4) *
 				tws_buckets();
 }
 
@@ -1073,16 +1104,18 @@ int tws_table_init(unsigned int max_entries)
 
 	BUILD_BUG_ON(sizeof(struct tws_dkey) % sizeof(u32));
 	BUILD_BUG_ON(!is_power_of_2(TWS_NLOCKS));
-	BUILD_BUG_ON(sizeof(struct tws_entry) > 7 * sizeof(void *));
+	BUILD_BUG_ON(sizeof(struct tws_entry) > 8 * sizeof(void *));
 
 	/*
 	 * Four entries a chain when full: walking a short chain costs less
-	 * than the 8 bytes a socket another doubling would add.
+	 * than the bytes a socket another doubling would add.  Destinations
+	 * are fewer (a server side's gather per peer address): a quarter of
+	 * that.
 	 */
 	tws_hash_bits = clamp(ilog2(max_entries | 1) - 2, 8, 22);
 	n = (size_t)1 << tws_hash_bits;
 	tws_ehash = kvcalloc(n, sizeof(*tws_ehash), GFP_KERNEL);
-	tws_dhash = kvcalloc(n, sizeof(*tws_dhash), GFP_KERNEL);
+	tws_dhash = kvcalloc(n / 4, sizeof(*tws_dhash), GFP_KERNEL);
 	tws_entry_cache = KMEM_CACHE(tws_entry, 0);
 	if (!tws_ehash || !tws_dhash || !tws_entry_cache) {
 		tws_table_exit();

@@ -13,7 +13,6 @@
 
 #include <linux/in6.h>
 #include <linux/percpu.h>
-#include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <net/inet_timewait_sock.h>
@@ -105,7 +104,6 @@ struct tws_lifetimes {
 struct tws_net {
 	spinlock_t lock;		/* dests, ranks, agg */
 	bool dead;			/* namespace exiting: track nothing */
-	struct rhashtable dests;
 	struct list_head ranks;		/* struct tws_rank, highest first */
 	struct list_head spare;		/* unused struct tws_rank */
 	struct tws_agg agg;

@@ -22,6 +22,8 @@ in_ns "$ns" "$TW_GEN" pairs -n 30 -p 5001 -c server || die "tw_gen"
 check "30 server-side TIME_WAITs" wait_until 5 counts_settled "$ns" 230
 check_eq "server rows have the listening port as local" 30 \
 	"$(rows "$ns" TIME_WAIT | grep -c '^127.0.0.1:5001 ')"
+check_eq "and make one destination, the peer's address with port 0" 30 \
+	"$(dests "$ns" | awk '$2 == "127.0.0.1:0" { print $3 }')"
 
 in_ns "$ns" "$TW_GEN" pairs -n 20 -a ::1 -p 5002 || die "tw_gen"
 check "20 IPv6 TIME_WAITs" wait_until 5 counts_settled "$ns" 250

@@ -15,6 +15,8 @@
 # Env:  TWS_ACCEL    tcg (default) or kvm
 #       TWS_SMP      CPUs (default 2)
 #       TWS_MEM      memory in MiB (default 1024)
+#       TWS_ICOUNT   with tcg: QEMU's -icount option (e.g. "shift=0"): guest
+#                    time then counts instructions (what benchmarks need)
 #       TWS_TIMEOUT  seconds before QEMU is killed (default 900; 0: never)
 #       TWS_LOG      also write the console to this file
 #       TWS_APPEND   extra kernel command line words (e.g. "loglevel=7")
@@ -62,6 +64,14 @@ case $accel in
 kvm) cpu=host ;;
 *) cpu=max ;;
 esac
+icount=()
+if [ -n "${TWS_ICOUNT:-}" ]; then
+	if [ "$accel" != tcg ]; then
+		echo "$prog: TWS_ICOUNT needs TWS_ACCEL=tcg" >&2
+		exit 2
+	fi
+	icount=(-icount "$TWS_ICOUNT")
+fi
 for v in "$smp" "$mem" "$tmo"; do
 	case $v in
 	'' | *[!0-9]*)
@@ -110,8 +120,8 @@ trap 'echo "$prog: interrupted" >&2; exit 130' INT TERM HUP
 start=$(date +%s)
 # timeout(1) kills QEMU after TWS_TIMEOUT s (exit 124), or with SIGKILL
 # 10 s after that if it ignores SIGTERM.
-timeout -k 10 "$tmo" "$qemu" -accel "$accel" -cpu "$cpu" -m "$mem" \
-	-smp "$smp" -nographic -no-reboot -nic none \
+timeout -k 10 "$tmo" "$qemu" -accel "$accel" "${icount[@]}" -cpu "$cpu" \
+	-m "$mem" -smp "$smp" -nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append" \
 	</dev/null >"$fifo" 2>&1 3>&- &
 qpid=$!

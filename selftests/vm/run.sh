@@ -1,15 +1,21 @@
 #!/bin/bash
 # run.sh - build tw_stats for each kernel users run, boot each in a VM and
-# run the selftests (check) or the demonstration (demo) inside.
+# run the selftests (check), the demonstration (demo) or the benchmark
+# (bench, see selftests/bench/bench.sh) inside.
 #
 # The host's own kernel cannot load modules, so everything that loads the
 # module runs in QEMU (boot.sh).  kernel.sh fetches and caches each
 # kernel (6.12 and 7.3 build in a Debian trixie chroot); kbuild.sh builds
 # the module for it in a copy of the tree under .cache.
 #
-# Usage: run.sh check | demo
-# Env:   KERNELS      the kernels, default "6.1 6.12 7.3" (demo: the first)
+# Usage: run.sh check | demo | bench
+# Env:   KERNELS      the kernels, default "6.1 6.12 7.3" (demo, bench: the
+#                     first)
 #        TWS_ACCEL, TWS_SMP, TWS_MEM, TWS_TIMEOUT: see boot.sh
+#        BENCH_MODE   bench: icount (default: one vCPU, -icount shift=0),
+#                     tcg (plain emulation) or kvm (real hardware)
+#        BENCH_REPS (5), BENCH_CYCLES (2000 a run), BENCH_SIZES ("1000
+#                     30000 200000"), BENCH_BIG_REPS (3): see bench_boots
 # Exit:  check: 0 when every test on every kernel passed.  One line per
 #        kernel, then the sum as the last line: "N passed, N failed".
 set -eu
@@ -21,14 +27,21 @@ cache="$top/.cache"
 kernels=${KERNELS:-6.1 6.12 7.3}
 case $mode in
 check) ;;
-demo) kernels=${kernels%% *} ;;
-*) echo "usage: run.sh check|demo" >&2; exit 2 ;;
+demo | bench) kernels=${kernels%% *} ;;
+*) echo "usage: run.sh check|demo|bench" >&2; exit 2 ;;
 esac
 
 "$here/deps.sh"
 "$here/framework.sh" "$cache"
 make -s -C "$top/selftests" KSFT_DIR="$cache/kselftest" OUTPUT="$cache" all
 make -s -C "$top/tools/twstat" B="$cache/twstat" static
+if [ "$mode" = bench ]; then
+	command -v bpftrace >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends bpftrace >/dev/null
+	gcc -O2 -Wall -Wextra -static -o "$cache/tw_bench" \
+		"$top/selftests/bench/tw_bench.c"
+fi
 
 passed=0
 failed=0
@@ -121,12 +134,91 @@ run_one() {
 	cp "$cache/twstat/twstat-static" "$stage/selftests/twstat"
 	cp "$here/guest.sh" "$stage/selftests/vm/"
 	cp -r "$cache/kselftest/kselftest/." "$stage/kselftest/"
+	if [ "$mode" = bench ]; then
+		bench_stage "$series" "$stage" || return 1
+		TWS_EXTRA_BINS="bpftrace ${TWS_EXTRA_BINS:-}" \
+		TWS_KVER=$KVER TWS_MODROOT=$MODROOT \
+			"$here/mkinitramfs.sh" "$stage" "$cache/initrd-$series.gz"
+		bench_boots "$KVER" "$VMLINUZ" "$cache/initrd-$series.gz"
+		return
+	fi
 	TWS_KVER=$KVER TWS_MODROOT=$MODROOT \
 		"$here/mkinitramfs.sh" "$stage" "$cache/initrd-$series.gz"
 
 	echo "== booting Debian $KVER (${TWS_ACCEL:-tcg}), log in $log"
 	TWS_LOG="$log" "$here/boot.sh" "$VMLINUZ" "$cache/initrd-$series.gz" \
 		/tws/selftests/vm/guest.sh "$mode"
+}
+
+# bench_stage SERIES STAGE: the floor module, tw_bench and the scripts.
+bench_stage() {
+	local build="$cache/build-$1-floor" b="$top/selftests/bench"
+
+	rm -rf "$build"
+	mkdir -p "$build" "$2/bench"
+	cp "$b/floor/Kbuild" "$b/floor/tw_floor.c" "$build/"
+	"$here/kbuild.sh" "$1" "$build" >"$build/build.log" 2>&1 || {
+		cat "$build/build.log" >&2
+		return 1
+	}
+	cp "$build/tw_floor.ko" "$cache/tw_bench" "$b/bench.sh" \
+		"$b/tw_map.bt" "$2/bench/"
+}
+
+# bench_boots KVER VMLINUZ INITRD: one boot per kind of measurement, each
+# console in $cache/bench-KIND.log, then the report.  The churn boot
+# measures the hot path on one vCPU; each size of TIME_WAIT population
+# has a boot of its own, started empty, since all of it must live (60 s)
+# until its last read: 200k take about 20 s to make and ss needs about
+# 8 s a read there, hence at most BENCH_BIG_REPS (3) repetitions from
+# 100k up; "contention" repeats the churn with two jobs on two vCPUs in
+# plain emulation (or KVM), which only shows a trend.
+bench_boots() {
+	local kver=$1 vmlinuz=$2 initrd=$3 kind accel icount smp args log
+	local bmode=${BENCH_MODE:-icount} reps=${BENCH_REPS:-5}
+	local cycles=${BENCH_CYCLES:-2000}
+	local sizes=${BENCH_SIZES:-1000 30000 200000}
+	local logs=() kinds="churn" size n
+
+	case $bmode in
+	icount) accel=tcg icount=shift=0 ;;
+	tcg | kvm) accel=$bmode icount="" ;;
+	*) echo "run.sh: BENCH_MODE is icount, tcg or kvm" >&2; return 2 ;;
+	esac
+	for size in $sizes; do
+		kinds="$kinds size$size"
+	done
+	for kind in $kinds contention; do
+		case $kind in
+		churn) smp=1 args="churn,$reps,$cycles,1" ;;
+		size*)
+			size=${kind#size} n=$reps
+			[ "$size" -lt 100000 ] ||
+				n=$((reps < ${BENCH_BIG_REPS:-3} ? reps :
+					${BENCH_BIG_REPS:-3}))
+			smp=1 args="sizes,$n,$size" ;;
+		contention)
+			smp=2 args="churn,$reps,$cycles,2"
+			[ "$bmode" = icount ] && accel=tcg icount="" ;;
+		esac
+		log="$cache/bench-$kind.log"
+		logs+=("$log")
+		echo "== bench $kind: Debian $kver ($accel" \
+			"${icount:+-icount $icount }$smp vCPU), log in $log"
+		TWS_LOG="$log" TWS_ACCEL=$accel TWS_ICOUNT=$icount \
+			TWS_SMP=$smp TWS_MEM=${TWS_MEM:-2048} \
+			TWS_TIMEOUT=${TWS_TIMEOUT:-3600} \
+			"$here/boot.sh" "$vmlinuz" "$initrd" \
+			/tws/selftests/vm/guest.sh \
+			"shell-cmd,/tws/bench/bench.sh,$args" >/dev/null || {
+			grep -Ev '^\[ *[0-9]+\.[0-9]+\]' "$log" |
+				tail -n 30 >&2
+			echo "run.sh: bench $kind failed" >&2
+			return 1
+		}
+	done
+	python3 "$top/selftests/bench/report.py" --mode "$bmode" \
+		--json "$cache/bench.json" "${logs[@]}"
 }
 
 for series in $kernels; do
@@ -136,7 +228,7 @@ for series in $kernels; do
 	(run_one "$series")
 	rc=$?
 	set -e
-	[ "$mode" = demo ] && exit $rc
+	[ "$mode" = check ] || exit $rc
 	line=""
 	[ -f "$log" ] && line=$("$here/tap-summary.sh" <"$log" | tail -n 1)
 	if [ -z "$line" ]; then

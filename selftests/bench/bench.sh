@@ -1,0 +1,183 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# bench.sh - the in-guest half of `make bench` (run.sh bench boots it).
+#
+# Prints one "BENCH key=value ..." line per measurement; report.py on the
+# host turns them into the table.  All times come from tw_bench, i.e.
+# CLOCK_MONOTONIC, which under -icount counts executed instructions.
+# Measurements that are compared are interleaved (A B C D A B C D ...).
+#
+# Usage: bench.sh churn REPS CYCLES JOBS   hot-path overhead
+#        bench.sh sizes REPS SIZES          listing, summary, memory, load
+#   SIZES is a list like "1000 30000 200000", smallest first.
+# Exit:  0 when every measurement ran, 1 otherwise (the reason on stderr).
+set -u
+
+B=/tws/bench
+TWB=$B/tw_bench
+KO=/tws/tw_stats.ko
+FLOOR=$B/tw_floor.ko
+
+die() {
+	echo "bench.sh: $*" >&2
+	exit 1
+}
+
+emit() {
+	echo "BENCH $*"
+}
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds or time runs out.
+wait_for() {
+	local end=$((SECONDS + $1))
+
+	shift
+	until "$@"; do
+		[ $SECONDS -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+sockstat_tw() {
+	sed -n 's/^TCP: .* tw \([0-9]*\).*/\1/p' /proc/net/sockstat
+}
+
+# ns CMD...: tw_bench's "ns=N" of CMD, or fail.
+ns() {
+	local out
+
+	out=$("$TWB" time "$@") || die "failed: $*"
+	echo "${out#ns=}"
+}
+
+# Keep every TIME_WAIT (no overflow, no reuse ending one early) and give
+# connect() the whole port range.
+echo 1000000 >/proc/sys/net/ipv4/tcp_max_tw_buckets
+echo 0 >/proc/sys/net/ipv4/tcp_tw_reuse
+echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range
+
+bpf_pid=""
+bpf_log=/tmp/bpftrace.log
+
+mode_on() {	# mode_on MODE, with churn()'s cycles and jobs
+	case $1 in
+	none) ;;
+	floor) insmod "$FLOOR" || die "insmod tw_floor" ;;
+	tw_stats) insmod "$KO" || die "insmod tw_stats" ;;
+	bpftrace)
+		: >"$bpf_log"
+		# Room for every TIME_WAIT one run makes, or updates drop.
+		BPFTRACE_MAP_KEYS_MAX=$((4 * cycles * jobs + 4096)) \
+			bpftrace "$B/tw_map.bt" >"$bpf_log" 2>&1 &
+		bpf_pid=$!
+		# BEGIN runs once every probe is attached.
+		wait_for 300 grep -q '^tw_map: ready' "$bpf_log" || {
+			cat "$bpf_log" >&2
+			die "bpftrace did not start"
+		} ;;
+	esac
+}
+
+mode_off() {
+	case $1 in
+	none) ;;
+	floor) rmmod tw_floor || die "rmmod tw_floor" ;;
+	tw_stats) rmmod tw_stats || die "rmmod tw_stats" ;;
+	bpftrace)
+		kill -INT "$bpf_pid"
+		wait "$bpf_pid"
+		grep -q '^@tw4\[' "$bpf_log" || {
+			cat "$bpf_log" >&2
+			die "bpftrace did not run its program"
+		}
+		bpf_pid="" ;;
+	esac
+}
+
+churn() {
+	local reps=$1 cycles=$2 jobs=$3 rep mode closer out net=0
+
+	# Warm caches and allocators up; not measured.
+	"$TWB" churn -n "$cycles" -c server -a 127.1.255.1 -p 5000 \
+		-j "$jobs" >/dev/null || die "warm-up churn failed"
+	for rep in $(seq "$reps"); do
+		for mode in none floor tw_stats bpftrace; do
+			mode_on "$mode"
+			for closer in server client; do
+				# A fresh address each run: no tuple of an
+				# earlier run's TIME_WAITs can come back.
+				net=$((net + 1))
+				out=$("$TWB" churn -n "$cycles" -c "$closer" \
+					-a "127.1.$((net / 250)).$((net % 250 + 1))" \
+					-p 5000 -j "$jobs") ||
+					die "churn failed ($mode, $closer)"
+				emit "kind=churn mode=$mode closer=$closer" \
+					"rep=$rep jobs=$jobs $out"
+			done
+			mode_off "$mode"
+		done
+	done
+}
+
+meminfo_kb() {
+	sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo
+}
+
+field() {
+	sed -n "s/^$1 \([0-9]*\)\$/\1/p" /proc/tw_stats
+}
+
+sizes() {
+	local reps=$1 size have=0 next=127.2.0.1 out rep free0 free1 t
+
+	for size in $2; do
+		[ "$size" -gt "$have" ] || die "sizes must grow: $2"
+		out=$("$TWB" fill -n $((size - have)) -a "$next" -p 6000) ||
+			die "fill to $size failed"
+		next=${out##*next=}
+		have=$size
+		wait_for 30 eval '[ "$(sockstat_tw)" -ge $size ]' ||
+			die "only $(sockstat_tw) of $size TIME_WAITs"
+		emit "kind=fill size=$size tw=$(sockstat_tw) ${out%% next=*}"
+
+		free0=$(meminfo_kb MemFree)
+		t=$(ns insmod "$KO")
+		free1=$(meminfo_kb MemFree)
+		emit "kind=load op=insmod size=$size ns=$t" \
+			"tracked=$(field tw_count)" \
+			"untracked=$(field untracked)" \
+			"table_bytes=$(field table_memory_bytes)" \
+			"memfree_drop_bytes=$(((free0 - free1) * 1024))"
+
+		for rep in $(seq "$reps"); do
+			emit "kind=list size=$size rep=$rep what=tw_sockets" \
+				"ns=$(ns cat /proc/tw_sockets)"
+			emit "kind=list size=$size rep=$rep what=ss" \
+				"ns=$(ns ss -tan state time-wait)"
+			emit "kind=list size=$size rep=$rep what=proc_net_tcp" \
+				"ns=$(ns cat /proc/net/tcp /proc/net/tcp6)"
+			emit "kind=summary size=$size rep=$rep what=tw_stats" \
+				"ns=$(ns cat /proc/tw_stats)"
+			emit "kind=summary size=$size rep=$rep what=sockstat" \
+				"ns=$(ns cat /proc/net/sockstat)"
+		done
+		# Every socket must still be there, or the sizes are wrong.
+		emit "kind=check size=$size tw=$(sockstat_tw)" \
+			"tracked=$(field tw_count)"
+		emit "kind=load op=rmmod size=$size ns=$(ns rmmod tw_stats)"
+	done
+}
+
+case ${1-} in
+churn)
+	[ $# -eq 4 ] || die "usage: bench.sh churn REPS CYCLES JOBS"
+	emit "kind=env kernel=$(uname -r) cpus=$(nproc)"
+	churn "$2" "$3" "$4" ;;
+sizes)
+	[ $# -eq 3 ] || die "usage: bench.sh sizes REPS SIZES"
+	emit "kind=env kernel=$(uname -r) cpus=$(nproc)"
+	sizes "$2" "$3" ;;
+*)
+	die "usage: bench.sh churn REPS CYCLES JOBS | sizes REPS SIZES" ;;
+esac
+emit "kind=done"

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tw_bench - the workloads and the stopwatch of tw_stats' benchmark
+ * (bench.sh runs them in the VM).  Static, like tw_gen: the initramfs
+ * has no libc.  Every time it prints is CLOCK_MONOTONIC nanoseconds, which
+ * under QEMU's -icount counts the guest's instructions, not the host's
+ * mood.
+ *
+ * USAGE
+ *   tw_bench churn -n CYCLES -c client|server -a ADDR -p PORT [-j JOBS]
+ *	Listen on ADDR:PORT and run CYCLES connect/accept/close cycles over
+ *	it, one at a time, each leaving one TIME_WAIT on the side that
+ *	closes first (-c).  With -j, JOBS processes do so at once, job i on
+ *	CPU i (modulo the CPUs there are) and on port PORT+i, after a common
+ *	start.  Prints "ns=N cycles=C": the time from the start until the
+ *	last job ended, and the cycles made in all.
+ *
+ *   tw_bench fill -n COUNT -a ADDR -p PORT [-d PER_DEST]
+ *	Make COUNT client-side TIME_WAITs as fast as it can: listen on
+ *	0.0.0.0:PORT and connect to ADDR, ADDR+1, ... (PER_DEST connections
+ *	to each, default 40000, so that connect() always finds a free port
+ *	quickly).  Prints "ns=N made=COUNT next=ADDR" (the address to start
+ *	the next fill at).
+ *
+ *   tw_bench time CMD [ARG...]
+ *	Run CMD with its output to /dev/null; prints "ns=N" and exits with
+ *	CMD's status.
+ *
+ * Exit: 0 on success, 1 on a failed system call (named on stderr),
+ * 2 on usage errors.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_JOBS	64
+
+static void die(const char *what)
+{
+	fprintf(stderr, "tw_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void usage(void)
+{
+	fputs("usage: tw_bench churn -n CYCLES -c client|server -a ADDR "
+	      "-p PORT [-j JOBS]\n"
+	      "       tw_bench fill -n COUNT -a ADDR -p PORT [-d PER_DEST]\n"
+	      "       tw_bench time CMD [ARG...]\n", stderr);
+	exit(2);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+static unsigned long number(const char *s, unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max) {
+		fprintf(stderr, "tw_bench: bad number '%s' (0 to %lu)\n",
+			s, max);
+		exit(2);
+	}
+	return v;
+}
+
+static struct in_addr address(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1) {
+		fprintf(stderr, "tw_bench: bad IPv4 address '%s'\n", s);
+		exit(2);
+	}
+	return a;
+}
+
+static int listener(struct in_addr addr, unsigned int port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr = addr,
+		.sin_port = htons(port),
+	};
+	int one = 1, fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		die("SO_REUSEADDR");
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		die("bind");
+	if (listen(fd, 1024))
+		die("listen");
+	return fd;
+}
+
+/*
+ * One connection that ends in TIME_WAIT on the side that closes first.
+ * The other side reads the FIN before it closes, so that it never closes
+ * first by accident.
+ */
+static void cycle(int lfd, struct in_addr to, unsigned int port,
+		  int client_first)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr = to,
+		.sin_port = htons(port),
+	};
+	int c, s, first, second;
+	char b;
+
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c < 0)
+		die("socket");
+	if (connect(c, (struct sockaddr *)&sin, sizeof(sin)))
+		die("connect");
+	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (s < 0)
+		die("accept");
+	first = client_first ? c : s;
+	second = client_first ? s : c;
+	if (close(first))
+		die("close");
+	if (read(second, &b, 1) != 0)
+		die("read (want EOF)");
+	if (close(second))
+		die("close");
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	/* Best effort: one CPU just runs the jobs in turn. */
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int cmd_churn(int argc, char **argv)
+{
+	unsigned long cycles = 0, jobs = 1, port = 0, i, n;
+	struct in_addr addr = { 0 };
+	int client_first = -1, go[2], ready[2], opt, st, lfd, ncpu;
+	pid_t pids[MAX_JOBS];
+	uint64_t t0;
+	char c;
+
+	while ((opt = getopt(argc, argv, "n:c:a:p:j:")) != -1) {
+		switch (opt) {
+		case 'n':
+			cycles = number(optarg, 10000000);
+			break;
+		case 'c':
+			if (!strcmp(optarg, "client"))
+				client_first = 1;
+			else if (!strcmp(optarg, "server"))
+				client_first = 0;
+			else
+				usage();
+			break;
+		case 'a':
+			addr = address(optarg);
+			break;
+		case 'p':
+			port = number(optarg, 65535);
+			break;
+		case 'j':
+			jobs = number(optarg, MAX_JOBS);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || !cycles || client_first < 0 || !addr.s_addr ||
+	    !port || !jobs || port + jobs - 1 > 65535)
+		usage();
+
+	if (pipe(go) || pipe(ready))
+		die("pipe");
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	for (i = 0; i < jobs; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			die("fork");
+		if (pids[i])
+			continue;
+		close(go[1]);
+		close(ready[0]);
+		pin(i % (ncpu > 0 ? ncpu : 1));
+		lfd = listener(addr, port + i);
+		/* Start together: all listen before the clock starts. */
+		if (write(ready[1], "r", 1) != 1)
+			die("write (ready)");
+		if (read(go[0], &c, 1) != 0)
+			die("read (start)");
+		for (n = 0; n < cycles; n++)
+			cycle(lfd, addr, port + i, client_first);
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	for (i = 0; i < jobs; i++)
+		if (read(ready[0], &c, 1) != 1)
+			die("read (a job died before it listened)");
+	t0 = now_ns();
+	close(go[1]);
+	st = 0;
+	for (i = 0; i < jobs; i++) {
+		int s;
+
+		if (waitpid(pids[i], &s, 0) < 0)
+			die("waitpid");
+		if (!WIFEXITED(s) || WEXITSTATUS(s))
+			st = 1;
+	}
+	if (st) {
+		fputs("tw_bench: a churn job failed\n", stderr);
+		return 1;
+	}
+	printf("ns=%llu cycles=%lu\n", (unsigned long long)(now_ns() - t0),
+	       cycles * jobs);
+	return 0;
+}
+
+static int cmd_fill(int argc, char **argv)
+{
+	unsigned long count = 0, port = 0, per = 40000, n;
+	struct in_addr addr = { 0 }, any = { htonl(INADDR_ANY) };
+	uint32_t to;
+	uint64_t t0;
+	int opt, lfd;
+	char next[INET_ADDRSTRLEN];
+
+	while ((opt = getopt(argc, argv, "n:a:p:d:")) != -1) {
+		switch (opt) {
+		case 'n':
+			count = number(optarg, 100000000);
+			break;
+		case 'a':
+			addr = address(optarg);
+			break;
+		case 'p':
+			port = number(optarg, 65535);
+			break;
+		case 'd':
+			per = number(optarg, 60000);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || !addr.s_addr || !port || !per)
+		usage();
+
+	lfd = listener(any, port);
+	to = ntohl(addr.s_addr);
+	t0 = now_ns();
+	for (n = 0; n < count; n++) {
+		if (n && n % per == 0)
+			to++;
+		cycle(lfd, (struct in_addr){ htonl(to) }, port, 1);
+	}
+	if (count)
+		to++;
+	printf("ns=%llu made=%lu next=%s\n",
+	       (unsigned long long)(now_ns() - t0), count,
+	       inet_ntop(AF_INET, &(struct in_addr){ htonl(to) }, next,
+			 sizeof(next)));
+	return 0;
+}
+
+static int cmd_time(int argc, char **argv)
+{
+	uint64_t t0, t;
+	pid_t pid;
+	int st, fd;
+
+	if (argc < 2)
+		usage();
+	t0 = now_ns();
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		fd = open("/dev/null", O_WRONLY);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			die("/dev/null");
+		execvp(argv[1], argv + 1);
+		die(argv[1]);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		die("waitpid");
+	t = now_ns() - t0;
+	printf("ns=%llu\n", (unsigned long long)t);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	/* A peer that vanishes must fail a call, not kill the bench. */
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(argv[1], "churn"))
+		return cmd_churn(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "fill"))
+		return cmd_fill(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "time"))
+		return cmd_time(argc - 1, argv + 1);
+	usage();
+	return 2;
+}
