@@ -124,7 +124,7 @@ meminfo_kb() {
 }
 
 field() {
-	sed -n "s/^$1 \([0-9]*\)\$/\1/p" /proc/tw_stats
+	sed -n "s/^$1  *\([0-9]*\)\$/\1/p" /proc/tw_stats
 }
 
 sizes() {
