@@ -18,8 +18,10 @@
  *   tw_bench fill -n COUNT -a ADDR -p PORT [-d PER_DEST]
  *	Make COUNT client-side TIME_WAITs as fast as it can: listen on
  *	0.0.0.0:PORT and connect to ADDR, ADDR+1, ... (PER_DEST connections
- *	to each, default 40000, so that connect() always finds a free port
- *	quickly).  Prints "ns=N made=COUNT next=ADDR" (the address to start
+ *	to each, default 30000).  connect() tries the even ports of
+ *	ip_local_port_range before the odd ones, each search starting where
+ *	the last one ended: past half the range each connect() would scan
+ *	every even port first.  Prints "ns=N made=COUNT next=ADDR" (the address to start
  *	the next fill at).
  *
  *   tw_bench time CMD [ARG...]
@@ -251,7 +253,7 @@ static int cmd_churn(int argc, char **argv)
 
 static int cmd_fill(int argc, char **argv)
 {
-	unsigned long count = 0, port = 0, per = 40000, n;
+	unsigned long count = 0, port = 0, per = 30000, n;
 	struct in_addr addr = { 0 }, any = { htonl(INADDR_ANY) };
 	uint32_t to;
 	uint64_t t0;
