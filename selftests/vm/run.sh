@@ -98,6 +98,8 @@ if [ "$mode" = check ]; then
 		FUZZ_SECONDS="${TWS_FUZZ_SECONDS:-30}"
 	host_check "twstat.8 renders without warnings" \
 		groff -man -Tutf8 -ww -z "$top/tools/twstat.8"
+	host_check "bench report: a recorded run's tables, a cut run refused" \
+		"$top/selftests/bench/fixture/check.sh"
 	lines+=("host: $passed passed, $failed failed")
 fi
 
