@@ -8,6 +8,8 @@
 #   make demo            build, boot a VM, make TIME_WAIT traffic, show it
 #   make check           build, boot a VM, run selftests/ against Debian 6.1
 #                        6.12 and 7.3
+#   make check-debug     the same on a debug build of Debian's 6.1 source
+#                        (KASAN, lockdep, kmemleak...; built once, cached)
 #   make bench           the benchmark (selftests/bench/) in VMs booting
 #                        Debian 6.1; BENCH_MODE=tcg|kvm for real hardware
 #   make style           checkpatch.pl --no-tree on module/ and tools/
@@ -44,6 +46,9 @@ check:
 demo:
 	selftests/vm/run.sh demo
 
+check-debug:
+	KERNELS=debug TWS_MEM=$${TWS_MEM:-2048} selftests/vm/run.sh check
+
 # Ratios measured side by side in one boot; BENCHMARKS.md has the last run.
 bench:
 	selftests/vm/run.sh bench
@@ -65,5 +70,5 @@ style: kselftest-framework
 	$(CHECKPATCH) --ignore PREFER_DEFINED_ATTRIBUTE_MACRO \
 		-f tools/twstat/compiler.h
 
-.PHONY: all modules install tools clean check demo bench kselftest-framework \
-	style
+.PHONY: all modules install tools clean check check-debug demo bench \
+	kselftest-framework style

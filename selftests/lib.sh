@@ -107,7 +107,7 @@ finish() {
 	trap - EXIT
 	module_loaded && not_ok "module unloads"
 	new=$(dmesg | tail -n +$((tws_dmesg_mark + 1)) |
-	      grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t|list_(add|del) corruption|tw_stats: .*missed')
+	      grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t|list_(add|del) corruption|tw_stats: .*missed|KASAN|locking dependency|lock state|ODEBUG|memory leak')
 	if [ -n "$new" ]; then
 		echo "$new" | sed 's/^/# dmesg: /'
 		not_ok "dmesg has no new WARN/BUG/Oops"

@@ -87,11 +87,29 @@ EOF
 	ktap=/tmp/tws-ktap.txt
 	mark="tws: running tw_stats selftests"
 	[ -w /dev/kmsg ] && echo "$mark" >/dev/kmsg
+	# A debug kernel with kmemleak: only what the tests leak counts.
+	leaks=/sys/kernel/debug/kmemleak
+	[ -w "$leaks" ] && echo clear >"$leaks"
 	# shellcheck disable=SC2086	# one word per test
 	run_many $tests 2>&1 | tee "$ktap"
 	cd /
 
 	n=$(echo "$tests" | wc -l)
+	if [ -w "$leaks" ]; then
+		n=$((n + 1))
+		# Twice: an object is reported once two scans agree.
+		echo scan >"$leaks"
+		echo scan >"$leaks"
+		found=$(cat "$leaks")	# debugfs files have no size
+		if [ -n "$found" ]; then
+			echo "$found" | sed 's/^/# kmemleak: /' | head -n 100
+			echo "not ok $n selftests: tw_stats: kmemleak scan" |
+				tee -a "$ktap"
+		else
+			echo "ok $n selftests: tw_stats: kmemleak scan" |
+				tee -a "$ktap"
+		fi
+	fi
 	done_n=$(grep -Ec '^(not )?ok [0-9]+' "$ktap")
 	if [ "$done_n" -ne "$n" ] || grep -q '^not ok ' "$ktap"; then
 		# The kernel's messages since the tests started.

@@ -56,7 +56,7 @@ if [ -n "${TWS_KBUILD_NS:-}" ]; then
 	exit $rc
 fi
 
-if [ $# -lt 2 ] || [[ ! $1 =~ ^[0-9]+\.[0-9]+$ ]]; then
+if [ $# -lt 2 ] || [[ ! $1 =~ ^([0-9]+\.[0-9]+|debug)$ ]]; then
 	echo "usage: $prog SERIES SRC_DIR [MAKE_ARG...]" >&2
 	exit 2
 fi

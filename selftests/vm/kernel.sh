@@ -54,8 +54,13 @@ say() {
 	echo "$prog: $*" >&2
 }
 
+if [ $# -eq 1 ] && [ "$1" = debug ]; then
+	# Not Debian's: a debug build of Debian's linux-source-6.1.
+	exec 1>&3 3>&-
+	exec "$(dirname "$0")/debugkernel.sh"
+fi
 if [ $# -ne 1 ] || [[ ! $1 =~ ^[0-9]+\.[0-9]+$ ]]; then
-	echo "usage: $prog SERIES   (6.1, 6.12, 7.3...)" >&2
+	echo "usage: $prog SERIES   (6.1, 6.12, 7.3..., or debug)" >&2
 	exit 2
 fi
 series=$1

@@ -39,8 +39,6 @@ if [ "$mode" = bench ]; then
 	command -v bpftrace >/dev/null ||
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends bpftrace >/dev/null
-	gcc -O2 -Wall -Wextra -static -o "$cache/tw_bench" \
-		"$top/selftests/bench/tw_bench.c"
 fi
 
 passed=0
@@ -132,7 +130,8 @@ run_one() {
 	mkdir -p "$stage/selftests/vm" "$stage/kselftest"
 	cp "$build/module/tw_stats.ko" "$stage/"
 	cp "$top"/selftests/*.sh "$top/selftests/TESTS" \
-		"$top/selftests/settings" "$cache/tw_gen" "$stage/selftests/"
+		"$top/selftests/settings" "$cache/tw_gen" "$cache/tw_bench" \
+		"$stage/selftests/"
 	cp "$cache/twstat/twstat-static" "$stage/selftests/twstat"
 	cp "$here/guest.sh" "$stage/selftests/vm/"
 	cp -r "$cache/kselftest/kselftest/." "$stage/kselftest/"

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tw_bench - the workloads and the stopwatch of tw_stats' benchmark
- * (bench.sh runs them in the VM).  Static, like tw_gen: the initramfs
- * has no libc.  Every time it prints is CLOCK_MONOTONIC nanoseconds, which
+ * tw_bench - fast workloads and a stopwatch, for the benchmark (bench/,
+ * which runs them in the VM) and the stress test.  Static, like tw_gen:
+ * the initramfs has no libc.  Every time it prints is CLOCK_MONOTONIC nanoseconds, which
  * under QEMU's -icount counts the guest's instructions, not the host's
  * mood.
  *
