@@ -10,6 +10,7 @@
 #                        6.12 and 7.3
 #   make check-debug     the same on a debug build of Debian's 6.1 source
 #                        (KASAN, lockdep, kmemleak...; built once, cached)
+#   make stress N=1000000  tw_stress.sh alone with N lifecycles on 6.1
 #   make bench           the benchmark (selftests/bench/) in VMs booting
 #                        Debian 6.1; BENCH_MODE=tcg|kvm for real hardware
 #   make style           checkpatch.pl --no-tree on module/ and tools/
@@ -49,6 +50,12 @@ demo:
 check-debug:
 	KERNELS=debug TWS_MEM=$${TWS_MEM:-2048} selftests/vm/run.sh check
 
+# tw_stress.sh alone on Debian 6.1 with N lifecycles (README: Reliability).
+N ?= 1000000
+stress:
+	KERNELS=6.1 TWS_TESTS=tw_stress.sh TWS_STRESS_LIFECYCLES=$(N) \
+		TWS_MEM=$${TWS_MEM:-2048} selftests/vm/run.sh check
+
 # Ratios measured side by side in one boot; BENCHMARKS.md has the last run.
 bench:
 	selftests/vm/run.sh bench
@@ -70,5 +77,5 @@ style: kselftest-framework
 	$(CHECKPATCH) --ignore PREFER_DEFINED_ATTRIBUTE_MACRO \
 		-f tools/twstat/compiler.h
 
-.PHONY: all modules install tools clean check check-debug demo bench \
+.PHONY: all modules install tools clean check check-debug stress demo bench \
 	kselftest-framework style

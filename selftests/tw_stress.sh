@@ -10,6 +10,8 @@
 # keep the suite short.  TWS_STRESS_SCALE=1 gives them the full ones.
 
 source "$(dirname "$0")/lib.sh"
+# run.sh passes the figures of `make stress` here.
+[ -r "$TWS_SELF/stress.env" ] && source "$TWS_SELF/stress.env"
 
 TW_BENCH=${TW_BENCH:-$TWS_SELF/tw_bench}
 [ -x "$TW_BENCH" ] || { echo "# no tw_bench (make -C selftests)"; exit $ksft_skip; }
@@ -25,8 +27,12 @@ NAMESPACES=$((${TWS_STRESS_NAMESPACES:-1000} / scale))
 stop="$TMPDIR/tws-stress-stop.$$"
 rm -f "$stop"
 
-load_module || die "insmod failed"
+# Room for every TIME_WAIT that can be alive at once, in the kernel and
+# in the table: nothing may overflow or go untracked.
+room=$((LIFECYCLES > 262144 ? LIFECYCLES : 262144))
+load_module max_entries=$room || die "insmod failed"
 new_ns ns
+in_ns "$ns" sysctl -qw net.ipv4.tcp_max_tw_buckets=$room
 
 # reader OUT: read everything, all views, until told to stop; OUT gets
 # the number of reads.
@@ -98,7 +104,7 @@ tws_pids+=($!)
 reloads=0
 for i in $(seq "$RELOADS"); do
 	unload_module || break
-	load_module || break
+	load_module max_entries=$room || break
 	in_ns "$ns" cat /proc/tw_sockets >/dev/null
 	reloads=$((reloads + 1))
 done

@@ -12,6 +12,8 @@
 # Env:   KERNELS      the kernels, default "6.1 6.12 7.3" (demo, bench: the
 #                     first)
 #        TWS_ACCEL, TWS_SMP, TWS_MEM, TWS_TIMEOUT: see boot.sh
+#        TWS_TESTS    check: these tests instead of selftests/TESTS
+#        TWS_STRESS_LIFECYCLES, _RELOADS, _NAMESPACES, _SCALE: tw_stress.sh
 #        BENCH_MODE   bench: icount (default: one vCPU, -icount shift=0),
 #                     tcg (plain emulation) or kvm (real hardware)
 #        BENCH_REPS (5), BENCH_CYCLES (2000 a run), BENCH_SIZES ("1000
@@ -133,6 +135,11 @@ run_one() {
 		"$top/selftests/settings" "$cache/tw_gen" "$cache/tw_bench" \
 		"$stage/selftests/"
 	cp "$cache/twstat/twstat-static" "$stage/selftests/twstat"
+	# A subset of the tests, and the figures of the stress test.
+	[ -z "${TWS_TESTS:-}" ] ||
+		printf '%s\n' $TWS_TESTS >"$stage/selftests/TESTS"
+	env | grep '^TWS_STRESS_[A-Z]*=[0-9]*$' >"$stage/selftests/stress.env" ||
+		:
 	cp "$here/guest.sh" "$stage/selftests/vm/"
 	cp -r "$cache/kselftest/kselftest/." "$stage/kselftest/"
 	if [ "$mode" = bench ]; then
