@@ -14,7 +14,10 @@ source "$(dirname "$0")/lib.sh"
 [ -r "$TWS_SELF/stress.env" ] && source "$TWS_SELF/stress.env"
 
 TW_BENCH=${TW_BENCH:-$TWS_SELF/tw_bench}
-[ -x "$TW_BENCH" ] || { echo "# no tw_bench (make -C selftests)"; exit $ksft_skip; }
+if [ ! -x "$TW_BENCH" ]; then
+	echo "# no tw_bench (make -C selftests)"
+	exit $ksft_skip
+fi
 
 case $(uname -r) in
 6.1.*) scale=${TWS_STRESS_SCALE:-1} ;;
@@ -49,13 +52,14 @@ reader() {
 
 # flipper OUT: change the sysctls tw_stats reads, until told to stop.
 flipper() {
-	local n=0 v
+	local n=0 v lo
 
 	until [ -e "$stop" ]; do
 		for v in 0 1 2; do
 			in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=$v
+			lo=$((20000 + v))
 			in_ns "$ns" sysctl -qw \
-				net.ipv4.ip_local_port_range="$((20000 + v)) 60999"
+				net.ipv4.ip_local_port_range="$lo 60999"
 			n=$((n + 2))
 		done
 	done
@@ -114,7 +118,8 @@ rm -f "$stop"
 echo "# $reloads unload/reload cycles under churn"
 check_eq "$RELOADS reloads under churn" "$RELOADS" "$reloads"
 check "then tw_count equals sockstat" \
-	wait_until 5 eval '[ "$(field "$ns" tw_count)" == "$(sockstat_tw "$ns")" ]'
+	wait_until 5 eval '[ "$(field "$ns" tw_count)" == \
+		"$(sockstat_tw "$ns")" ]'
 check "and the identity holds" identity "$ns"
 
 # 3. Namespaces that die with live TIME_WAITs.

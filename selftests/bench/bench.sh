@@ -95,7 +95,7 @@ mode_off() {
 }
 
 churn() {
-	local reps=$1 cycles=$2 jobs=$3 rep mode closer out net=0
+	local reps=$1 cycles=$2 jobs=$3 rep mode closer out addr net=0
 
 	# Warm caches and allocators up; not measured.
 	"$TWB" churn -n "$cycles" -c server -a 127.1.255.1 -p 5000 \
@@ -107,9 +107,9 @@ churn() {
 				# A fresh address each run: no tuple of an
 				# earlier run's TIME_WAITs can come back.
 				net=$((net + 1))
+				addr=127.1.$((net / 250)).$((net % 250 + 1))
 				out=$("$TWB" churn -n "$cycles" -c "$closer" \
-					-a "127.1.$((net / 250)).$((net % 250 + 1))" \
-					-p 5000 -j "$jobs") ||
+					-a "$addr" -p 5000 -j "$jobs") ||
 					die "churn failed ($mode, $closer)"
 				emit "kind=churn mode=$mode closer=$closer" \
 					"rep=$rep jobs=$jobs $out"

@@ -138,15 +138,15 @@ run_one() {
 	# A subset of the tests, and the figures of the stress test.
 	[ -z "${TWS_TESTS:-}" ] ||
 		printf '%s\n' $TWS_TESTS >"$stage/selftests/TESTS"
-	env | grep '^TWS_STRESS_[A-Z]*=[0-9]*$' >"$stage/selftests/stress.env" ||
-		:
+	env | grep '^TWS_STRESS_[A-Z]*=[0-9]*$' \
+		>"$stage/selftests/stress.env" || :
 	cp "$here/guest.sh" "$stage/selftests/vm/"
 	cp -r "$cache/kselftest/kselftest/." "$stage/kselftest/"
 	if [ "$mode" = bench ]; then
 		bench_stage "$series" "$stage" || return 1
 		TWS_EXTRA_BINS="bpftrace ${TWS_EXTRA_BINS:-}" \
-		TWS_KVER=$KVER TWS_MODROOT=$MODROOT \
-			"$here/mkinitramfs.sh" "$stage" "$cache/initrd-$series.gz"
+		TWS_KVER=$KVER TWS_MODROOT=$MODROOT "$here/mkinitramfs.sh" \
+			"$stage" "$cache/initrd-$series.gz"
 		bench_boots "$KVER" "$VMLINUZ" "$cache/initrd-$series.gz"
 		return
 	fi
