@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Stress, with its figures printed: TIME_WAIT lifecycles on every CPU
-# while readers read our files and sysctls change under them; reloads
-# under churn; namespaces that die with live TIME_WAITs.  Afterwards the
-# counts are exact: every lifecycle entered and ended, tw_count equals
-# sockstat, the dead namespaces left no entry.
+# while readers read our files and sysctls change under them; namespaces
+# that die with live TIME_WAITs.  Afterwards the counts are exact: every
+# lifecycle entered and ended, tw_count equals sockstat, the dead
+# namespaces left no entry.  Reloads under churn are tw_reload.sh's.
 #
 # Debian's 6.1 LTS gets the full figures, the other kernels a tenth, to
 # keep the suite short.  TWS_STRESS_SCALE=1 gives them the full ones.
@@ -25,7 +25,6 @@ case $(uname -r) in
 esac
 ncpu=$(nproc)
 LIFECYCLES=$((${TWS_STRESS_LIFECYCLES:-200000} / scale / ncpu * ncpu))
-RELOADS=$((${TWS_STRESS_RELOADS:-100} / scale))
 NAMESPACES=$((${TWS_STRESS_NAMESPACES:-1000} / scale))
 stop="$TMPDIR/tws-stress-stop.$$"
 rm -f "$stop"
@@ -96,33 +95,7 @@ check_eq "none untracked, none overflowed" "0 0" \
 echo "# ended: timer $(field "$ns" ended_timer)," \
 	"syn $(field "$ns" ended_syn), other $(field "$ns" ended_other)"
 
-# 2. Reloads under churn.
-churner() {
-	until [ -e "$stop" ]; do
-		in_ns "$ns" "$TW_BENCH" churn -n 200 -c server -a 127.0.0.1 \
-			-p 5100 -j "$ncpu" >/dev/null 2>&1
-	done
-}
-churner &
-tws_pids+=($!)
-reloads=0
-for i in $(seq "$RELOADS"); do
-	unload_module || break
-	load_module max_entries=$room || break
-	in_ns "$ns" cat /proc/tw_sockets >/dev/null
-	reloads=$((reloads + 1))
-done
-touch "$stop"
-wait
-rm -f "$stop"
-echo "# $reloads unload/reload cycles under churn"
-check_eq "$RELOADS reloads under churn" "$RELOADS" "$reloads"
-check "then tw_count equals sockstat" \
-	wait_until 5 eval '[ "$(field "$ns" tw_count)" == \
-		"$(sockstat_tw "$ns")" ]'
-check "and the identity holds" identity "$ns"
-
-# 3. Namespaces that die with live TIME_WAITs.
+# 2. Namespaces that die with live TIME_WAITs.
 gone0=$(departed namespaces)
 start=$SECONDS
 failed=0

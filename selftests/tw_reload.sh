@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Unload and reload while connections churn on every CPU, with its figure
+# printed; afterwards tw_count equals sockstat and the identity holds.
+# 100 cycles on Debian's 6.1, a tenth on the other kernels
+# (TWS_STRESS_RELOADS, TWS_STRESS_SCALE as in tw_stress.sh).
+
+source "$(dirname "$0")/lib.sh"
+# run.sh passes the figures of `make stress` here.
+[ -r "$TWS_SELF/stress.env" ] && source "$TWS_SELF/stress.env"
+
+TW_BENCH=${TW_BENCH:-$TWS_SELF/tw_bench}
+if [ ! -x "$TW_BENCH" ]; then
+	echo "# no tw_bench (make -C selftests)"
+	exit $ksft_skip
+fi
+
+case $(uname -r) in
+6.1.*) scale=${TWS_STRESS_SCALE:-1} ;;
+*) scale=${TWS_STRESS_SCALE:-10} ;;
+esac
+ncpu=$(nproc)
+RELOADS=$((${TWS_STRESS_RELOADS:-100} / scale))
+stop="$TMPDIR/tws-reload-stop.$$"
+rm -f "$stop"
+
+load_module || die "insmod failed"
+new_ns ns
+
+churner() {
+	until [ -e "$stop" ]; do
+		in_ns "$ns" "$TW_BENCH" churn -n 200 -c server -a 127.0.0.1 \
+			-p 5100 -j "$ncpu" >/dev/null 2>&1
+	done
+}
+churner &
+tws_pids+=($!)
+reloads=0
+for i in $(seq "$RELOADS"); do
+	unload_module || break
+	load_module || break
+	in_ns "$ns" cat /proc/tw_sockets >/dev/null
+	reloads=$((reloads + 1))
+done
+touch "$stop"
+wait
+rm -f "$stop"
+echo "# $reloads unload/reload cycles under churn"
+check_eq "$RELOADS reloads under churn" "$RELOADS" "$reloads"
+check "then tw_count equals sockstat" \
+	wait_until 5 eval '[ "$(field "$ns" tw_count)" == \
+		"$(sockstat_tw "$ns")" ]'
+check "and the identity holds" identity "$ns"
+
+finish
