@@ -47,8 +47,10 @@ check:
 demo:
 	selftests/vm/run.sh demo
 
+# slab_nomerge: our cache alone, for KASAN's reports and failslab.
 check-debug:
-	KERNELS=debug TWS_MEM=$${TWS_MEM:-2048} selftests/vm/run.sh check
+	KERNELS=debug TWS_MEM=$${TWS_MEM:-2048} \
+		TWS_APPEND="slab_nomerge $${TWS_APPEND:-}" selftests/vm/run.sh check
 
 # tw_stress.sh with N lifecycles and tw_reload.sh (100 reloads under
 # churn, not in make check yet: see RELIABILITY.md) on Debian 6.1.

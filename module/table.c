@@ -1116,12 +1116,7 @@ int tws_table_init(unsigned int max_entries)
 	n = (size_t)1 << tws_hash_bits;
 	tws_ehash = kvcalloc(n, sizeof(*tws_ehash), GFP_KERNEL);
 	tws_dhash = kvcalloc(n / 4, sizeof(*tws_dhash), GFP_KERNEL);
-	/*
-	 * SLAB_FAILSLAB (0 without CONFIG_FAILSLAB) keeps the cache apart
-	 * from merged ones, so that failslab's cache filter can fail our
-	 * allocations and only ours.
-	 */
-	tws_entry_cache = KMEM_CACHE(tws_entry, SLAB_FAILSLAB);
+	tws_entry_cache = KMEM_CACHE(tws_entry, 0);
 	if (!tws_ehash || !tws_dhash || !tws_entry_cache) {
 		tws_table_exit();
 		return -ENOMEM;
