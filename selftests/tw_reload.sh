@@ -6,20 +6,7 @@
 # (TWS_STRESS_RELOADS, TWS_STRESS_SCALE as in tw_stress.sh).
 
 source "$(dirname "$0")/lib.sh"
-# run.sh passes the figures of `make stress` here.
-[ -r "$TWS_SELF/stress.env" ] && source "$TWS_SELF/stress.env"
-
-TW_BENCH=${TW_BENCH:-$TWS_SELF/tw_bench}
-if [ ! -x "$TW_BENCH" ]; then
-	echo "# no tw_bench (make -C selftests)"
-	exit $ksft_skip
-fi
-
-case $(uname -r) in
-6.1.*) scale=${TWS_STRESS_SCALE:-1} ;;
-*) scale=${TWS_STRESS_SCALE:-10} ;;
-esac
-ncpu=$(nproc)
+stress_setup
 RELOADS=$((${TWS_STRESS_RELOADS:-100} / scale))
 stop="$TMPDIR/tws-reload-stop.$$"
 rm -f "$stop"

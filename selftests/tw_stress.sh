@@ -10,20 +10,7 @@
 # keep the suite short.  TWS_STRESS_SCALE=1 gives them the full ones.
 
 source "$(dirname "$0")/lib.sh"
-# run.sh passes the figures of `make stress` here.
-[ -r "$TWS_SELF/stress.env" ] && source "$TWS_SELF/stress.env"
-
-TW_BENCH=${TW_BENCH:-$TWS_SELF/tw_bench}
-if [ ! -x "$TW_BENCH" ]; then
-	echo "# no tw_bench (make -C selftests)"
-	exit $ksft_skip
-fi
-
-case $(uname -r) in
-6.1.*) scale=${TWS_STRESS_SCALE:-1} ;;
-*) scale=${TWS_STRESS_SCALE:-10} ;;
-esac
-ncpu=$(nproc)
+stress_setup
 LIFECYCLES=$((${TWS_STRESS_LIFECYCLES:-200000} / scale / ncpu * ncpu))
 NAMESPACES=$((${TWS_STRESS_NAMESPACES:-1000} / scale))
 stop="$TMPDIR/tws-stress-stop.$$"
