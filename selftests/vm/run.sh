@@ -14,6 +14,8 @@
 #        TWS_ACCEL, TWS_SMP, TWS_MEM, TWS_TIMEOUT: see boot.sh
 #        TWS_TESTS    check: these tests instead of selftests/TESTS
 #        TWS_STRESS_LIFECYCLES, _RELOADS, _NAMESPACES, _SCALE: tw_stress.sh
+#        TWS_TEST_TIMEOUT  check: seconds each test may take (default: the
+#                     timeout= of selftests/settings)
 #        BENCH_MODE   bench: icount (default: one vCPU, -icount shift=0),
 #                     tcg (plain emulation) or kvm (real hardware)
 #        BENCH_REPS (5), BENCH_CYCLES (2000 a run), BENCH_SIZES ("1000
@@ -140,6 +142,8 @@ run_one() {
 		printf '%s\n' $TWS_TESTS >"$stage/selftests/TESTS"
 	env | grep '^TWS_STRESS_[A-Z]*=[0-9]*$' \
 		>"$stage/selftests/stress.env" || :
+	[ -z "${TWS_TEST_TIMEOUT:-}" ] ||
+		echo "timeout=$TWS_TEST_TIMEOUT" >"$stage/selftests/settings"
 	cp "$here/guest.sh" "$stage/selftests/vm/"
 	cp -r "$cache/kselftest/kselftest/." "$stage/kselftest/"
 	if [ "$mode" = bench ]; then
@@ -153,9 +157,21 @@ run_one() {
 	TWS_KVER=$KVER TWS_MODROOT=$MODROOT \
 		"$here/mkinitramfs.sh" "$stage" "$cache/initrd-$series.gz"
 
-	echo "== booting Debian $KVER (${TWS_ACCEL:-tcg}), log in $log"
+	echo "== booting $KVER (${TWS_ACCEL:-tcg}), log in $log"
 	TWS_LOG="$log" "$here/boot.sh" "$VMLINUZ" "$cache/initrd-$series.gz" \
 		/tws/selftests/vm/guest.sh "$mode"
+}
+
+# debug_boot: how the debug kernel boots.  Its stress is sized down (KASAN
+# and lockdep make a lifecycle about N times dearer); slub_debug=A marks
+# our entry cache for failslab (tw_faults.sh), which also keeps it from
+# being merged; slab_nomerge keeps every other cache apart for KASAN's
+# reports.
+debug_boot() {
+	export TWS_STRESS_SCALE=${TWS_STRESS_SCALE:-10}
+	export TWS_MEM=${TWS_MEM:-2048}
+	export TWS_TIMEOUT=${TWS_TIMEOUT:-1800}
+	export TWS_APPEND="slab_nomerge slub_debug=A,tws_entry ${TWS_APPEND:-}"
 }
 
 # bench_stage SERIES STAGE: the floor module, tw_bench and the scripts.
@@ -233,7 +249,10 @@ for series in $kernels; do
 	log="$cache/$mode-$series.log"
 	rm -f "$log"
 	set +e
-	(run_one "$series")
+	(
+		[ "$series" != debug ] || debug_boot
+		run_one "$series"
+	)
 	rc=$?
 	set -e
 	[ "$mode" = check ] || exit $rc
