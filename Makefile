@@ -7,9 +7,9 @@
 #                        page under PREFIX (/usr/local) (as root)
 #   make demo            build, boot a VM, make TIME_WAIT traffic, show it
 #   make check           build, boot a VM, run selftests/ against Debian 6.1
-#                        6.12 and 7.3
-#   make check-debug     the same on a debug build of Debian's 6.1 source
-#                        (KASAN, lockdep, kmemleak...; built once, cached)
+#                        6.12 and 7.3, then a debug build of Debian's 6.1
+#                        source (KASAN, lockdep, kmemleak, failslab...)
+#   make check-debug     the debug kernel alone (built once, cached)
 #   make stress N=1000000  tw_stress.sh (N lifecycles), tw_reload.sh, on 6.1
 #   make bench           the benchmark (selftests/bench/) in VMs booting
 #                        Debian 6.1; BENCH_MODE=tcg|kvm for real hardware

@@ -37,11 +37,18 @@ check_eq "v4-mapped rows written as ss does" 10 \
 check_eq "all rows equal ss time-wait" "$(ss_rows "$ns" time-wait)" \
 	"$(rows "$ns" TIME_WAIT)"
 
-# Fields of a row: the timer runs from 60 s down, the age up.
+# Fields of a row: the timer runs from 60 s down, the age up.  On a slow
+# kernel (the debug one) the first rows may be read after their 60 s:
+# their timer is overdue (expires_ms 0) and fires within the timer
+# wheel's slack, at most an eighth late.
 check "age_ms and expires_ms are within TCP_TIMEWAIT_LEN" \
 	in_ns "$ns" awk 'NR > 1 {
-		ok = $4 >= 0 && $4 < 60000 && $5 > 0 && $5 <= 60000
-		ok = ok && $4 + $5 <= 61000 && ($6 == "yes" || $6 == "no")
+		ok = $4 >= 0 && $5 >= 0 && $5 <= 60000
+		ok = ok && ($6 == "yes" || $6 == "no")
+		if ($5 > 0)
+			ok = ok && $4 + $5 <= 61000
+		else
+			ok = ok && $4 >= 59000 && $4 <= 67500
 		if (!ok) bad = 1
 	} END { exit bad + 0 }' /proc/tw_sockets
 

@@ -9,7 +9,8 @@
 # the module for it in a copy of the tree under .cache.
 #
 # Usage: run.sh check | demo | bench
-# Env:   KERNELS      the kernels, default "6.1 6.12 7.3" (demo, bench: the
+# Env:   KERNELS      the kernels, default "6.1 6.12 7.3 debug" (debug:
+#                     debugkernel.sh's KASAN/lockdep build; demo, bench: the
 #                     first)
 #        TWS_ACCEL, TWS_SMP, TWS_MEM, TWS_TIMEOUT: see boot.sh
 #        TWS_TESTS    check: these tests instead of selftests/TESTS
@@ -28,7 +29,7 @@ mode=${1:-check}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache="$top/.cache"
-kernels=${KERNELS:-6.1 6.12 7.3}
+kernels=${KERNELS:-6.1 6.12 7.3 debug}
 case $mode in
 check) ;;
 demo | bench) kernels=${kernels%% *} ;;
