@@ -9,7 +9,7 @@
 #   make check           build, boot a VM, run selftests/ against Debian 6.1
 #                        6.12 and 7.3, then a debug build of Debian's 6.1
 #                        source (KASAN, lockdep, kmemleak, failslab...)
-#                        running tw_basic, tw_stress and tw_faults
+#                        running tw_basic and tw_faults
 #   make check-debug     the whole suite on the debug kernel alone
 #   make stress N=1000000  tw_stress.sh (N lifecycles), tw_reload.sh, on 6.1
 #   make bench           the benchmark (selftests/bench/) in VMs booting
