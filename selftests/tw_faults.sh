@@ -5,9 +5,9 @@
 # tracked is counted as untracked, the counts stay exact, and nothing
 # crashes, warns or leaks.  Needs a kernel with CONFIG_FAILSLAB and
 # CONFIG_FAULT_INJECTION_DEBUG_FS, and our cache marked for it at boot
-# with slub_debug=A,tws_entry (the debug kernel's boot, see run.sh):
-# since 5.x the mark is read-only at run time.  Debian's kernels have no
-# failslab, and skip.
+# with slub_debug=A,tws_entry (the debug kernel's boot, see run.sh): on
+# the kernels we run, /sys/kernel/slab/*/failslab is read-only.  Debian's
+# kernels have no failslab, and skip.
 
 source "$(dirname "$0")/lib.sh"
 

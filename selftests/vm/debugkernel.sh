@@ -50,7 +50,8 @@ stamp=$(cat "$here/debug.config" "$0" | sha256sum | cut -c1-16)
 stamp="$stamp $(stat -c %s-%Y "$tarball")"
 if [ "$(cat "$dir/stamp" 2>/dev/null)" != "$stamp" ] ||
 	[ ! -f "$src/arch/x86/boot/bzImage" ]; then
-	echo "$prog: building the debug kernel in $dir (once; about 12 min on two cores)"
+	echo "$prog: building the debug kernel in $dir" \
+		"(once; about 12 min on two cores)"
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	tar -xf "$tarball" -C "$dir"

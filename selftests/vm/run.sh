@@ -14,6 +14,9 @@
 #                     first)
 #        TWS_ACCEL, TWS_SMP, TWS_MEM, TWS_TIMEOUT: see boot.sh
 #        TWS_TESTS    check: these tests instead of selftests/TESTS
+#        TWS_DEBUG_TESTS  check: the debug kernel's tests when TWS_TESTS
+#                     is unset (default tw_basic.sh tw_faults.sh; empty:
+#                     selftests/TESTS)
 #        TWS_STRESS_LIFECYCLES, _RELOADS, _NAMESPACES, _SCALE: tw_stress.sh
 #        TWS_TEST_TIMEOUT  check: seconds each test may take (default: the
 #                     timeout= of selftests/settings)
@@ -167,9 +170,10 @@ run_one() {
 # whole suite take more than half an hour under emulation, and even a
 # tenth of the stress outran 20 min there, so make check runs the basic
 # and the fault-injection tests (TWS_DEBUG_TESTS; make check-debug sets
-# it empty: the whole suite, the stress at a tenth).  slub_debug=A marks our entry cache for failslab
-# (tw_faults.sh), which also keeps it from being merged; slab_nomerge
-# keeps every other cache apart for KASAN's reports.
+# it empty: the whole suite, the stress at a tenth).  slub_debug=A marks
+# our entry cache for failslab (tw_faults.sh), which also keeps it from
+# being merged; slab_nomerge keeps every other cache apart for KASAN's
+# reports.
 debug_boot() {
 	export TWS_TESTS=${TWS_TESTS:-${TWS_DEBUG_TESTS-tw_basic.sh \
 		tw_faults.sh}}
