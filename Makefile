@@ -7,10 +7,10 @@
 #                        page under PREFIX (/usr/local) (as root)
 #   make demo            build, boot a VM, make TIME_WAIT traffic, show it
 #   make check           build, boot a VM, run selftests/ against Debian 6.1
-#                        6.12 and 7.3, then a debug build of Debian's 6.1
-#                        source (KASAN, lockdep, kmemleak, failslab...)
-#                        running tw_basic and tw_faults
-#   make check-debug     the whole suite on the debug kernel alone
+#                        6.12 and 7.3, then against a debug build of
+#                        Debian's 6.1 source (KASAN, lockdep, kmemleak,
+#                        failslab...)
+#   make check-debug     the debug kernel alone
 #   make stress N=1000000  tw_stress.sh (N lifecycles), tw_reload.sh, on 6.1
 #   make bench           the benchmark (selftests/bench/) in VMs booting
 #                        Debian 6.1; BENCH_MODE=tcg|kvm for real hardware
@@ -50,8 +50,7 @@ demo:
 
 # The debug kernel alone (make check runs it after Debian's).
 check-debug:
-	KERNELS=debug TWS_DEBUG_TESTS= TWS_TIMEOUT=$${TWS_TIMEOUT:-7200} \
-		selftests/vm/run.sh check
+	KERNELS=debug selftests/vm/run.sh check
 
 # tw_stress.sh with N lifecycles and tw_reload.sh (100 reloads under
 # churn, not in make check yet: see RELIABILITY.md) on Debian 6.1.

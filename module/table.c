@@ -87,7 +87,12 @@ static struct tws_entry **tws_ehash;
 static struct hlist_head *tws_dhash;
 static unsigned int tws_hash_bits;
 static spinlock_t tws_elocks[TWS_NLOCKS], tws_dlocks[TWS_NLOCKS];
-static struct kmem_cache *tws_entry_cache;
+/*
+ * Caches of our own, not kmalloc's, which the whole kernel shares: so
+ * that failslab can fail every allocation of the close path, and only
+ * ours.
+ */
+static struct kmem_cache *tws_entry_cache, *tws_dest_cache, *tws_rank_cache;
 static atomic_t tws_nr_entries = ATOMIC_INIT(0);
 static atomic_t tws_nr_dests = ATOMIC_INIT(0);
 static atomic_t tws_nr_nets = ATOMIC_INIT(0);
@@ -415,6 +420,15 @@ static bool tws_in(const struct tws_dest *d, u16 port)
 	return port >= d->range_lo && port <= d->range_hi;
 }
 
+/* Either may be NULL. */
+static void tws_free_dest(struct tws_dest *d, struct tws_rank *r)
+{
+	if (d)
+		kmem_cache_free(tws_dest_cache, d);
+	if (r)
+		kmem_cache_free(tws_rank_cache, r);
+}
+
 /* Link @e into its destination, creating it; tws_dlocks[] held. */
 static int tws_link(struct tws_net *tn, struct net *net,
 		    struct hlist_head *dhead, struct tws_entry *e,
@@ -425,11 +439,10 @@ static int tws_link(struct tws_net *tn, struct net *net,
 	int lo, hi;
 
 	if (!d) {
-		d = kzalloc(sizeof(*d), GFP_ATOMIC);
-		spare = kzalloc(sizeof(*spare), GFP_ATOMIC);
+		d = kmem_cache_zalloc(tws_dest_cache, GFP_ATOMIC);
+		spare = kmem_cache_zalloc(tws_rank_cache, GFP_ATOMIC);
 		if (!d || !spare) {
-			kfree(d);
-			kfree(spare);
+			tws_free_dest(d, spare);
 			return -ENOMEM;
 		}
 		d->key = *k;
@@ -444,10 +457,8 @@ static int tws_link(struct tws_net *tn, struct net *net,
 	spin_lock(&tn->lock);
 	if (tn->dead) {
 		spin_unlock(&tn->lock);
-		if (spare) {
-			kfree(d);
-			kfree(spare);
-		}
+		if (spare)
+			tws_free_dest(d, spare);
 		return -ENOENT;
 	}
 	if (spare) {
@@ -502,10 +513,10 @@ static void tws_unlink(struct tws_net *tn, struct tws_entry *e, int cause)
 	}
 	spin_unlock(&tn->lock);
 	spin_unlock(dl);
-	if (d)
+	if (d) {
 		atomic_dec(&tws_nr_dests);
-	kfree(spare);
-	kfree(d);
+		tws_free_dest(d, spare);
+	}
 }
 
 /* --- entries ---------------------------------------------------------- */
@@ -953,8 +964,8 @@ static void tws_memory(struct tws_summary *out)
 	out->table_memory = (u64)atomic_read(&tws_nr_entries) *
 				kmem_cache_size(tws_entry_cache) +
 			    (u64)atomic_read(&tws_nr_dests) *
-				(kmalloc_size_roundup(sizeof(struct tws_dest)) +
-				 kmalloc_size_roundup(sizeof(struct tws_rank))) +
+				(kmem_cache_size(tws_dest_cache) +
+				 kmem_cache_size(tws_rank_cache)) +
 			    (u64)atomic_read(&tws_nr_nets) * tws_net_size() +
 			    (sizeof(*tws_ehash) + sizeof(*tws_dhash) / 4) *
 				tws_buckets();
@@ -1081,7 +1092,7 @@ void tws_net_exit(struct net *net, struct tws_net *tn)
 			tws_free_entry(e);
 	}
 	list_for_each_entry_safe(r, tmp, &tn->spare, node)
-		kfree(r);
+		kmem_cache_free(tws_rank_cache, r);
 
 	/* Counting stopped a grace period ago: this is the final sum. */
 	tws_sum(net, tn, &sum);
@@ -1117,7 +1128,10 @@ int tws_table_init(unsigned int max_entries)
 	tws_ehash = kvcalloc(n, sizeof(*tws_ehash), GFP_KERNEL);
 	tws_dhash = kvcalloc(n / 4, sizeof(*tws_dhash), GFP_KERNEL);
 	tws_entry_cache = KMEM_CACHE(tws_entry, 0);
-	if (!tws_ehash || !tws_dhash || !tws_entry_cache) {
+	tws_dest_cache = KMEM_CACHE(tws_dest, 0);
+	tws_rank_cache = KMEM_CACHE(tws_rank, 0);
+	if (!tws_ehash || !tws_dhash || !tws_entry_cache || !tws_dest_cache ||
+	    !tws_rank_cache) {
 		tws_table_exit();
 		return -ENOMEM;
 	}
@@ -1130,9 +1144,13 @@ int tws_table_init(unsigned int max_entries)
 
 void tws_table_exit(void)
 {
+	kmem_cache_destroy(tws_rank_cache);
+	kmem_cache_destroy(tws_dest_cache);
 	kmem_cache_destroy(tws_entry_cache);
 	kvfree(tws_dhash);
 	kvfree(tws_ehash);
+	tws_rank_cache = NULL;
+	tws_dest_cache = NULL;
 	tws_entry_cache = NULL;
 	tws_ehash = NULL;
 	tws_dhash = NULL;

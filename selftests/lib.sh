@@ -257,10 +257,9 @@ counts_settled() {
 	[ "$(sockstat_tw "$1")" == "$2" ] && [ "$(field "$1" tw_count)" == "$2" ]
 }
 
-# stress_setup: what the stress tests share.  Reads the figures of
-# `make stress` (run.sh writes them to stress.env), needs tw_bench, and
-# sets scale (1 on Debian's 6.1 LTS, 10 elsewhere, or TWS_STRESS_SCALE:
-# the divisor of the figures) and ncpu.
+# stress_setup: what the stress tests share.  Reads the figures run.sh
+# chose for this kernel (stress.env), needs tw_bench, and sets scale
+# (TWS_STRESS_SCALE, the divisor of the figures, 1 by default) and ncpu.
 stress_setup() {
 	[ -r "$TWS_SELF/stress.env" ] && source "$TWS_SELF/stress.env"
 	TW_BENCH=${TW_BENCH:-$TWS_SELF/tw_bench}
@@ -268,10 +267,7 @@ stress_setup() {
 		echo "# no tw_bench (make -C selftests)"
 		exit $ksft_skip
 	fi
-	case $(uname -r) in
-	6.1.*) scale=${TWS_STRESS_SCALE:-1} ;;
-	*) scale=${TWS_STRESS_SCALE:-10} ;;
-	esac
+	scale=${TWS_STRESS_SCALE:-1}
 	ncpu=$(nproc)
 }
 

@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Injected allocation failures: with failslab failing a share of the
-# module's entry allocations while connections churn, what could not be
-# tracked is counted as untracked, the counts stay exact, and nothing
-# crashes, warns or leaks.  Needs a kernel with CONFIG_FAILSLAB and
-# CONFIG_FAULT_INJECTION_DEBUG_FS, and our cache marked for it at boot
-# with slub_debug=A,tws_entry (the debug kernel's boot, see run.sh): on
-# the kernels we run, /sys/kernel/slab/*/failslab is read-only.  Debian's
-# kernels have no failslab, and skip.
+# module's allocations (entries, destinations, their ranks) while
+# connections churn, what could not be tracked is counted as untracked,
+# the counts stay exact, and nothing crashes, warns or leaks.  Needs a
+# kernel with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS, and our
+# caches marked for it at boot with slub_debug=A,tws_entry,tws_dest,
+# tws_rank (the debug kernel's boot, see run.sh): on the kernels we run,
+# /sys/kernel/slab/*/failslab is read-only.  Debian's kernels have no
+# failslab, and skip.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -18,14 +19,17 @@ if [ ! -d "$fs" ]; then
 fi
 
 load_module || die "insmod failed"
-slab=/sys/kernel/slab/tws_entry
 # A merged cache would fail other allocations too; slub_debug's mark also
-# keeps it apart.
-if [ -L "$slab" ] || [ "$(cat "$slab/failslab" 2>/dev/null)" != 1 ]; then
-	echo "# tws_entry is not marked for failslab:" \
-		"boot with slub_debug=A,tws_entry"
-	exit $ksft_skip
-fi
+# keeps ours apart.
+for c in tws_entry tws_dest tws_rank; do
+	slab=/sys/kernel/slab/$c
+	if [ -L "$slab" ] || [ "$(cat "$slab/failslab" 2>/dev/null)" != 1 ]
+	then
+		echo "# $c is not marked for failslab:" \
+			"boot with slub_debug=A,tws_entry,tws_dest,tws_rank"
+		exit $ksft_skip
+	fi
+done
 
 restore() {
 	echo 0 >"$fs/probability"
@@ -41,13 +45,33 @@ echo -1 >"$fs/times"
 echo 0 >"$fs/verbose"
 echo 0 >"$fs/space"
 
-for port in $(seq 5000 5019); do
+# Server sides gather under one destination per peer address, so they
+# mostly allocate entries; each port the clients close to is a
+# destination of its own, with its rank.  Nine destinations in all: each
+# is among the ten /proc/tw_stats lists.
+for port in $(seq 5000 5011); do
 	in_ns "$ns" "$TW_GEN" pairs -n 50 -p "$port" -c server ||
 		{ restore; die "tw_gen"; }
 done
+for port in $(seq 5100 5107); do
+	in_ns "$ns" "$TW_GEN" pairs -n 50 -p "$port" ||
+		{ restore; die "tw_gen"; }
+done
 restore
-echo "# failslab failed the entry allocations of $(field "$ns" untracked)" \
-	"of $(field "$ns" entered) minisockets"
+echo "# failslab left $(field "$ns" untracked) of $(field "$ns" entered)" \
+	"minisockets untracked"
+
+# A destination's tw is its tracked minisockets: the rows to it, server
+# sides under the peer's port 0.
+dest_tw() {
+	dests "$ns" | awk '{ print $2, $3 }' | sort
+}
+row_tw() {
+	in_ns "$ns" awk 'NR > 1 { r = $2
+			if ($8 == "server") sub(/:[0-9]+$/, ":0", r)
+			n[r]++ }
+		END { for (r in n) print r, n[r] }' /proc/tw_sockets | sort
+}
 
 check "some allocations failed and were counted as untracked" \
 	test "$(field "$ns" untracked)" -gt 0
@@ -57,5 +81,7 @@ check "entered - ended_* = tw_count = sockstat tw" identity "$ns"
 check_eq "rows are the tracked ones" \
 	$((1000 - $(field "$ns" untracked))) \
 	"$(in_ns "$ns" awk 'NR > 1' /proc/tw_sockets | wc -l)"
+check_eq "each destination counts its rows" "$(row_tw)" "$(dest_tw)"
+check_eq "nine destinations" 9 "$(dest_tw | wc -l)"
 
 finish

@@ -1178,10 +1178,12 @@ static int cmd_pairs(int argc, char **argv)
 	if (r.server_first)
 		note_old_peers(addr_port(&r.srv));
 	pairs_loop(&r);
-	/* Nothing more to accept; anyone late gets a reset, not us. */
-	if (r.lfd >= 0)
-		close(r.lfd);
-
+	/*
+	 * The listener stays open until every minisocket is in TIME_WAIT:
+	 * on a slow kernel the last FINs are still in flight, and a
+	 * server-side TIME_WAIT born after its listener closed is not the
+	 * server's any more (its role is taken at birth).
+	 */
 	/* Match what the kernel calls the server: getpeername() says. */
 	proc_hex(&r.peer, m.srv_hex);
 	m.srv_port = addr_port(&r.peer);
@@ -1189,6 +1191,8 @@ static int cmd_pairs(int argc, char **argv)
 
 	if (r.fin_wait2) {
 		wait_state(&m, ST_FIN_WAIT2, r.n);
+		if (r.lfd >= 0)
+			close(r.lfd);
 		if (verbose)
 			print_made(&r);
 		hold(fw2_secs);
@@ -1199,6 +1203,8 @@ static int cmd_pairs(int argc, char **argv)
 		return 0;
 	}
 	wait_state(&m, ST_TIME_WAIT, r.n);
+	if (r.lfd >= 0)
+		close(r.lfd);
 	if (verbose)
 		print_made(&r);
 	if (r.seq)

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Unload and reload while connections churn on every CPU, with its figure
 # printed; afterwards tw_count equals sockstat and the identity holds.
-# 100 cycles on Debian's 6.1, a tenth on the other kernels
-# (TWS_STRESS_RELOADS, TWS_STRESS_SCALE as in tw_stress.sh).
+# 100 cycles (TWS_STRESS_RELOADS), divided by TWS_STRESS_SCALE as in
+# tw_stress.sh.
 
 source "$(dirname "$0")/lib.sh"
 stress_setup

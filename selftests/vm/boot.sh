@@ -120,8 +120,10 @@ trap 'echo "$prog: interrupted" >&2; exit 130' INT TERM HUP
 start=$(date +%s)
 # timeout(1) kills QEMU after TWS_TIMEOUT s (exit 124), or with SIGKILL
 # 10 s after that if it ignores SIGTERM.
+# One CPU a socket: SeaBIOS's MP table names only the first CPU of each
+# socket, and the debug kernel, built without ACPI, has only that table.
 timeout -k 10 "$tmo" "$qemu" -accel "$accel" "${icount[@]}" -cpu "$cpu" \
-	-m "$mem" -smp "$smp" -nographic -no-reboot -nic none \
+	-m "$mem" -smp "$smp,sockets=$smp" -nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append" \
 	</dev/null >"$fifo" 2>&1 3>&- &
 qpid=$!

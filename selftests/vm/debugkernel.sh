@@ -38,12 +38,7 @@ if [ -z "$tarball" ]; then
 		--no-install-recommends linux-source-6.1 xz-utils >/dev/null
 	tarball=$(ls /usr/src/linux-source-6.1.tar.* | head -n 1)
 fi
-for c in bc flex bison; do
-	command -v "$c" >/dev/null ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends bc flex bison libelf-dev \
-			libssl-dev >/dev/null
-done
+"$here/deps.sh"
 
 # What the build is made of: a new one of either means a new build.
 stamp=$(cat "$here/debug.config" "$0" | sha256sum | cut -c1-16)

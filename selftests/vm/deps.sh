@@ -43,6 +43,12 @@ need groff-base have_cmd groff
 need python3 have_cmd python3
 need linux-image-amd64 have_pkg linux-image-amd64
 need linux-headers-amd64 have_pkg linux-headers-amd64
+# The debug kernel's build (debugkernel.sh).
+need bc have_cmd bc
+need flex have_cmd flex
+need bison have_cmd bison
+need libelf-dev test -e /usr/include/libelf.h
+need libssl-dev test -e /usr/include/openssl/ssl.h
 
 updated=""
 apt_install() {
