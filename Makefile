@@ -53,7 +53,7 @@ check-debug:
 	KERNELS=debug selftests/vm/run.sh check
 
 # tw_stress.sh with N lifecycles and tw_reload.sh (100 reloads under
-# churn, not in make check yet: see RELIABILITY.md) on Debian 6.1.
+# churn, in a boot of its own) on Debian 6.1.
 N ?= 1000000
 stress:
 	KERNELS=6.1 TWS_TESTS="tw_stress.sh tw_reload.sh" \

@@ -1,8 +1,9 @@
 #!/bin/sh
 # guest.sh - the in-guest driver of the tw_stats test VM (run by init).
 #
-# "check" runs the test scripts listed in /tws/selftests/TESTS (one per
-# line, in order; blank lines and #-comments skipped) through kselftest's
+# "check" runs the test scripts named after it, or else those listed in
+# /tws/selftests/TESTS (one per line, in order; blank lines and #-comments
+# skipped), through kselftest's
 # own runner.sh (/tws/kselftest/runner.sh, from linux-source-6.1), so the
 # output is the usual KTAP: "TAP version 13", "1..N", each script's output
 # prefixed by "# ", then "ok N selftests: tw_stats: NAME" (or "not ok ...",
@@ -10,7 +11,7 @@
 # /tws/selftests/settings). "demo" runs /tws/selftests/demo.sh. "shell-cmd"
 # runs the remaining arguments as a command, for debugging.
 #
-# Usage: guest.sh check | demo [ARGS...] | shell-cmd CMD [ARGS...]
+# Usage: guest.sh check [TEST...] | demo [ARGS...] | shell-cmd CMD [ARGS...]
 # Env:   TWS_ROOT (default /tws)
 # Exit:  check: 0 if every script passed or skipped, 1 if any failed or
 #        did not report, 2 on setup errors; demo, shell-cmd: their status.
@@ -21,7 +22,7 @@ root=${TWS_ROOT:-/tws}
 export TWS_ROOT="$root"
 
 usage() {
-	echo "usage: guest.sh check | demo [ARGS...] |" \
+	echo "usage: guest.sh check [TEST...] | demo [ARGS...] |" \
 		"shell-cmd CMD [ARGS...]" >&2
 	exit 2
 }
@@ -45,8 +46,12 @@ check() {
 			return 2
 		fi
 	done
-	tests=$(sed -e 's/#.*//' -e 's/^[[:space:]]*//' \
-		-e 's/[[:space:]]*$//' -e '/^$/d' "$list")
+	if [ $# -gt 0 ]; then
+		tests=$(printf '%s\n' "$@")
+	else
+		tests=$(sed -e 's/#.*//' -e 's/^[[:space:]]*//' \
+			-e 's/[[:space:]]*$//' -e '/^$/d' "$list")
+	fi
 	if [ -z "$tests" ]; then
 		echo "guest.sh: no tests listed in $list" >&2
 		return 2
@@ -126,8 +131,7 @@ mode=$1
 shift
 case $mode in
 check)
-	[ $# -eq 0 ] || usage
-	check ;;
+	check "$@" ;;
 demo)
 	run_script "$root/selftests/demo.sh" "$@" ;;
 shell-cmd)
