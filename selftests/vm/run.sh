@@ -96,7 +96,10 @@ prebuild=""
 if [ "$mode" = check ] && [[ " $kernels " == *" debug "* ]] &&
 	[ "${kernels%% *}" != debug ]; then
 	# Its own process group, so that an early end of ours ends it too.
-	setsid nice -n 19 "$here/debugkernel.sh" "$cache" \
+	# setsid also gives it a scheduler autogroup of its own, which would
+	# take half the CPUs whatever its nice: that group is niced too.
+	setsid sh -c 'echo 19 >/proc/self/autogroup 2>/dev/null
+		exec nice -n 19 "$0" "$1"' "$here/debugkernel.sh" "$cache" \
 		>"$cache/debug-build.log" 2>&1 &
 	prebuild=$!
 	trap '[ -z "$prebuild" ] || kill -- -"$prebuild" 2>/dev/null' EXIT
@@ -195,7 +198,9 @@ run_one() {
 	local rc=0
 	if [ -n "$main" ]; then
 		echo "== booting $KVER (${TWS_ACCEL:-tcg}), log in $log"
-		TWS_LOG="$log" "$here/boot.sh" "$VMLINUZ" \
+		# The suite takes 15 min on 6.1; twice that before giving up.
+		TWS_TIMEOUT=${TWS_TIMEOUT:-1800} TWS_LOG="$log" \
+			"$here/boot.sh" "$VMLINUZ" \
 			"$cache/initrd-$series.gz" /tws/selftests/vm/guest.sh \
 			check || rc=$?
 	fi
