@@ -154,18 +154,17 @@ run_one() {
 		"$top/selftests/settings" "$cache/tw_gen" "$cache/tw_bench" \
 		"$stage/selftests/"
 	cp "$cache/twstat/twstat-static" "$stage/selftests/twstat"
-	# The tests (tw_reload.sh has a boot of its own, see reload_boot),
-	# and the figures of the stress tests: in full on Debian's 6.1 LTS,
-	# a tenth elsewhere to keep the suite short.
+	# The tests (those that reload under churn have a boot of their
+	# own, see reload_boot), and the figures of the stress tests: in full
+	# on Debian's 6.1 LTS, a tenth elsewhere to keep the suite short.
 	tests=${TWS_TESTS:-$(sed 's/#.*//' "$top/selftests/TESTS")}
 	main=""
 	reload=""
 	for t in $tests; do
-		if [ "$t" = tw_reload.sh ]; then
-			reload=$t
-		else
-			main="$main $t"
-		fi
+		case " $reload_tests " in
+		*" $t "*) reload="$reload,$t" ;;
+		*) main="$main $t" ;;
+		esac
 	done
 	printf '%s\n' $main >"$stage/selftests/TESTS"
 	{
@@ -210,18 +209,20 @@ run_one() {
 	return $rc
 }
 
-# reload_boot KVER VMLINUZ INITRD: tw_reload.sh in a boot of its own, in
-# single-threaded TCG.  With a host thread per vCPU, QEMU can let one
+# reload_boot KVER VMLINUZ INITRD: the tests that load and unload the
+# module while connections churn on both vCPUs, in a boot of their own,
+# in single-threaded TCG.  With a host thread per vCPU, QEMU can let one
 # vCPU run an int3 that ftrace has already taken back out on the other
 # (RELIABILITY.md): the kernel then runs our probe as an int3 one and
 # jumps to an instruction copy that a probe through ftrace does not have.
+reload_tests="tw_churn.sh tw_reload.sh"
 reload_boot() {
 	local accel=${TWS_ACCEL:-tcg}
 
 	[ "$accel" != tcg ] || accel=tcg,thread=single
-	echo "== booting $1 ($accel) for tw_reload.sh, log in $rlog"
+	echo "== booting $1 ($accel) for${reload//,/ }, log in $rlog"
 	TWS_ACCEL=$accel TWS_LOG="$rlog" "$here/boot.sh" "$2" "$3" \
-		/tws/selftests/vm/guest.sh check,tw_reload.sh
+		"/tws/selftests/vm/guest.sh" "check$reload"
 }
 
 # debug_boot: how the debug kernel boots.  KASAN and lockdep slow the
