@@ -1178,12 +1178,6 @@ static int cmd_pairs(int argc, char **argv)
 	if (r.server_first)
 		note_old_peers(addr_port(&r.srv));
 	pairs_loop(&r);
-	/*
-	 * The listener stays open until every minisocket is in TIME_WAIT:
-	 * on a slow kernel the last FINs are still in flight, and a
-	 * server-side TIME_WAIT born after its listener closed is not the
-	 * server's any more (its role is taken at birth).
-	 */
 	/* Match what the kernel calls the server: getpeername() says. */
 	proc_hex(&r.peer, m.srv_hex);
 	m.srv_port = addr_port(&r.peer);
@@ -1202,6 +1196,12 @@ static int cmd_pairs(int argc, char **argv)
 		wait_state(&m, ST_TIME_WAIT, r.n);
 		return 0;
 	}
+	/*
+	 * The listener stays open until every minisocket is in TIME_WAIT:
+	 * on a slow kernel the last FINs are still in flight, and a
+	 * server-side TIME_WAIT born after its listener closed is not the
+	 * server's any more (its role is taken at birth).
+	 */
 	wait_state(&m, ST_TIME_WAIT, r.n);
 	if (r.lfd >= 0)
 		close(r.lfd);

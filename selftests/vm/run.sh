@@ -187,23 +187,17 @@ run_one() {
 	TWS_KVER=$KVER TWS_MODROOT=$MODROOT \
 		"$here/mkinitramfs.sh" "$stage" "$cache/initrd-$series.gz"
 
-	if [ "$mode" != check ]; then
+	local rc=0 tmo=""
+	# The suite takes 15 min on 6.1; twice that before giving up.
+	[ "$mode" != check ] || tmo=1800
+	if [ "$mode" != check ] || [ -n "$main" ]; then
 		echo "== booting $KVER (${TWS_ACCEL:-tcg}), log in $log"
-		TWS_LOG="$log" "$here/boot.sh" "$VMLINUZ" \
-			"$cache/initrd-$series.gz" /tws/selftests/vm/guest.sh \
-			"$mode"
-		return
-	fi
-	local rc=0
-	if [ -n "$main" ]; then
-		echo "== booting $KVER (${TWS_ACCEL:-tcg}), log in $log"
-		# The suite takes 15 min on 6.1; twice that before giving up.
-		TWS_TIMEOUT=${TWS_TIMEOUT:-1800} TWS_LOG="$log" \
+		TWS_TIMEOUT=${TWS_TIMEOUT:-$tmo} TWS_LOG="$log" \
 			"$here/boot.sh" "$VMLINUZ" \
 			"$cache/initrd-$series.gz" /tws/selftests/vm/guest.sh \
-			check || rc=$?
+			"$mode" || rc=$?
 	fi
-	[ -z "$reload" ] ||
+	[ "$mode" != check ] || [ -z "$reload" ] ||
 		reload_boot "$KVER" "$VMLINUZ" "$cache/initrd-$series.gz" ||
 		rc=$?
 	return $rc
