@@ -6,28 +6,32 @@
  *   __inet_twsk_schedule(rearm=true)                 a segment re-armed it
  *   inet_twsk_kill()                                 gone
  *
- * and three that only say why the next kill happens.  Every kill runs
- * with BHs off on the CPU that decided it, right after the decision:
+ * and two that only say why the next kill happens, when a segment or a
+ * connect() rather than the timer ends a minisocket:
  *
- *   tw_timer_handler()              its timer expired
  *   tcp_timewait_state_process()    a segment arrived: an RST kills it
  *                                   there, a SYN right after (TCP_TW_SYN)
  *   tcp_twsk_unique()               connect() may take it over
  *
- * each sets a per-CPU mark naming the minisocket and the cause, and the
- * kill reads the mark if it names the same minisocket.  A namespace's
- * purge comes after our pernet exit has counted it (table.c).  Nothing
- * here is a return probe: those are what tcp_time_wait() without a
- * minisocket would need, and TcpExtTCPTimeWaitOverflow counts that.
+ * each sets a per-CPU mark naming the minisocket, the cause and the
+ * jiffy; the kill takes the mark if it names the same minisocket and is
+ * that fresh (the kill follows the decision within the same softirq or
+ * system call, so a mark left by a segment that did not kill is never
+ * inherited by a later end that sets none, such as `ss -K`).  Without a
+ * mark, a kill whose timer is due is the timer's: no probe on the timer
+ * handler is needed.  A namespace's purge comes after our pernet exit
+ * has counted it (table.c).
  *
  * tcp_time_wait() itself is not probed: at its entry there is no
  * minisocket yet.  The hash insertion is the first point where the
  * minisocket is complete and still unreachable by anyone who could kill
- * it, so an entry is always in the table before its end can be seen.
+ * it, so its birth is always logged before its end.
  *
- * Handlers only decode arguments and call the table: they never sleep.
- * A static function may carry a compiler suffix (.isra.0, ...): each
- * point lists the names to try, and dmesg tells which one was armed.
+ * Handlers copy what they see into an event on their CPU's ring
+ * (events.c) and return: no lock, no allocation, nothing shared with
+ * another CPU.  Only the exact symbols are probed: a compiler clone
+ * (.isra.0, .constprop.0) may pass its arguments differently, so a
+ * kernel that has only a clone is refused at load, with the symbol named.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -42,14 +46,15 @@
 
 struct tws_mark {
 	const void *tw;
+	unsigned long when;		/* jiffies */
 	enum tws_cause cause;
 };
 
 static DEFINE_PER_CPU(struct tws_mark, tws_marks);
 
-static const void *tws_arg(struct pt_regs *regs, unsigned int n)
+static void *tws_arg(struct pt_regs *regs, unsigned int n)
 {
-	return (const void *)regs_get_kernel_argument(regs, n);
+	return (void *)regs_get_kernel_argument(regs, n);
 }
 
 static void tws_mark(const void *tw, enum tws_cause cause)
@@ -57,6 +62,7 @@ static void tws_mark(const void *tw, enum tws_cause cause)
 	struct tws_mark *m = this_cpu_ptr(&tws_marks);
 
 	m->tw = tw;
+	m->when = jiffies;
 	m->cause = cause;
 }
 
@@ -64,32 +70,30 @@ static int tws_born(struct kprobe *p, struct pt_regs *regs)
 {
 	const struct inet_timewait_sock *tw = tws_arg(regs, 0);
 	const struct sock *sk = tws_arg(regs, 1);
-	struct tws_snap s;
+	struct tws_ev ev;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	tws_snap_tw(&s, tw);
-	s.expires = tws_hashdance_expires(regs, tw);
-	s.role = tws_role(tw);
-	tws_insert(&s, false);
+	tws_snap(&ev, tw);
+	ev.type = TWS_EV_BORN;
+	ev.expires = tws_hashdance_expires(regs, tw);
+	ev.role = tws_birth_role(twsk_net(tw), sk, &ev);
+	tws_push(&ev);
 	return 0;
 }
 
 static int tws_rearmed(struct kprobe *p, struct pt_regs *regs)
 {
+	const struct inet_timewait_sock *tw = tws_arg(regs, 0);
 	int timeo = (int)regs_get_kernel_argument(regs, 1);
+	struct tws_ev ev;
 
-	if (regs_get_kernel_argument(regs, 2) & 0xff)
-		tws_rearm(tws_arg(regs, 0), jiffies + timeo);
-	return 0;
-}
-
-static int tws_timer(struct kprobe *p, struct pt_regs *regs)
-{
-	const struct timer_list *t = tws_arg(regs, 0);
-
-	tws_mark(container_of(t, struct inet_timewait_sock, tw_timer),
-		 TWS_END_TIMER);
+	if (!(regs_get_kernel_argument(regs, 2) & 0xff) || !tws_is_tcp(tw))
+		return 0;
+	tws_snap(&ev, tw);
+	ev.type = TWS_EV_REARM;
+	ev.expires = jiffies + timeo;
+	tws_push(&ev);
 	return 0;
 }
 
@@ -120,105 +124,96 @@ static int tws_unique(struct kprobe *p, struct pt_regs *regs)
 
 static int tws_killed(struct kprobe *p, struct pt_regs *regs)
 {
-	const void *tw = tws_arg(regs, 0);
+	const struct inet_timewait_sock *tw = tws_arg(regs, 0);
 	struct tws_mark *m = this_cpu_ptr(&tws_marks);
-	enum tws_cause cause = m->tw == tw ? m->cause : TWS_END_OTHER;
+	unsigned long now = jiffies;
+	struct tws_ev ev = {
+		.key	= tw,
+		.type	= TWS_EV_KILL,
+		.role	= TWS_ROLE_MAX,
+	};
 
+	if (!tws_is_tcp(tw))
+		return 0;
+	ev.netc = twsk_net(tw)->net_cookie;
+	if (tws_is_v6(tw))
+		ev.flags = TWS_EVF_V6;
+	if (m->tw == tw && now - m->when <= 1)
+		ev.cause = m->cause;
+	else if (time_after_eq(now, READ_ONCE(tw->tw_timer.expires)))
+		ev.cause = TWS_END_TIMER;
+	else
+		ev.cause = TWS_END_OTHER;
 	m->tw = NULL;
-	tws_end(tw, cause);
+	tws_push(&ev);
 	return 0;
 }
 
-#define TWS_NAMES(sym) { sym, sym ".isra.0", sym ".part.0", \
-			 sym ".constprop.0", NULL }
-
-struct tws_point {
-	const char *names[5];
-	struct kprobe kp;
-};
-
 /*
- * Armed in this order and disarmed in reverse: births last, so that every
- * minisocket the table takes in from then on has its re-arms and its end
- * seen; those born before are the walk's.
+ * Armed in this order and disarmed all at once: births last, so that
+ * every minisocket whose birth is logged has its re-arms and its end
+ * logged too; those born before are the load-time walk's.
  */
-static struct tws_point tws_points[] = {
+static struct kprobe tws_kps[] = {
 	{
-		.names		= TWS_NAMES("__inet_twsk_schedule"),
-		.kp.pre_handler	= tws_rearmed,
+		.symbol_name	= "__inet_twsk_schedule",
+		.pre_handler	= tws_rearmed,
 	},
 	{
-		.names		= TWS_NAMES("tw_timer_handler"),
-		.kp.pre_handler	= tws_timer,
+		.symbol_name	= "tcp_timewait_state_process",
+		.pre_handler	= tws_segment,
 	},
 	{
-		.names		= TWS_NAMES("tcp_timewait_state_process"),
-		.kp.pre_handler	= tws_segment,
+		.symbol_name	= "tcp_twsk_unique",
+		.pre_handler	= tws_unique,
 	},
 	{
-		.names		= TWS_NAMES("tcp_twsk_unique"),
-		.kp.pre_handler	= tws_unique,
+		.symbol_name	= "inet_twsk_kill",
+		.pre_handler	= tws_killed,
 	},
 	{
-		.names		= TWS_NAMES("inet_twsk_kill"),
-		.kp.pre_handler	= tws_killed,
-	},
-	{
-		.names		= TWS_NAMES(TWS_HASHDANCE_SYMBOL),
-		.kp.pre_handler	= tws_born,
+		.symbol_name	= TWS_HASHDANCE_SYMBOL,
+		.pre_handler	= tws_born,
 	},
 };
 
-static int tws_arm(struct tws_point *pt)
-{
-	int i, err = -ENOENT;
+static struct kprobe *tws_kpp[ARRAY_SIZE(tws_kps)];
 
-	for (i = 0; pt->names[i]; i++) {
-		pt->kp.symbol_name = pt->names[i];
-		pt->kp.addr = NULL;
-		pt->kp.flags = 0;
-		err = register_kprobe(&pt->kp);
-		if (!err) {
-			pr_info("armed %s\n", pt->names[i]);
-			return 0;
-		}
-		if (err != -ENOENT && err != -EINVAL)
-			break;
-	}
-	pr_err("cannot probe %s: error %d; this kernel is not supported\n",
-	       pt->names[0], err);
-	return err;
-}
-
-static void tws_disarm(struct tws_point *pt)
+/* Hits of our probes that the kprobe core skipped (another ran). */
+u64 tws_probes_missed(void)
 {
-	unregister_kprobe(&pt->kp);
-	if (pt->kp.nmissed)
-		pr_warn("%s: %lu hits missed\n", pt->names[0],
-			pt->kp.nmissed);
+	u64 sum = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tws_kps); i++)
+		sum += READ_ONCE(tws_kps[i].nmissed);
+	return sum;
 }
 
 int tws_probes_register(void)
 {
 	int i, err;
 
-	for (i = 0; i < ARRAY_SIZE(tws_points); i++) {
-		err = tws_arm(&tws_points[i]);
-		if (err)
-			goto err_unwind;
+	for (i = 0; i < ARRAY_SIZE(tws_kps); i++) {
+		tws_kpp[i] = &tws_kps[i];
+		tws_kps[i].addr = NULL;
+		tws_kps[i].flags = 0;
+		tws_kps[i].nmissed = 0;
+		err = register_kprobe(&tws_kps[i]);
+		if (!err)
+			pr_info("armed %s\n", tws_kps[i].symbol_name);
+		if (err) {
+			pr_err("cannot probe %s: error %d; this kernel is not supported\n",
+			       tws_kps[i].symbol_name, err);
+			unregister_kprobes(tws_kpp, i);
+			return err;
+		}
 	}
 	return 0;
-
-err_unwind:
-	while (i--)
-		tws_disarm(&tws_points[i]);
-	return err;
 }
 
+/* One grace period for all of them, not one each. */
 void tws_probes_unregister(void)
 {
-	int i = ARRAY_SIZE(tws_points);
-
-	while (i--)
-		tws_disarm(&tws_points[i]);
+	unregister_kprobes(tws_kpp, ARRAY_SIZE(tws_kps));
 }

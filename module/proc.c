@@ -86,7 +86,7 @@ static void tws_key(struct seq_file *m, const char *key, u64 val)
 static void tws_show_totals(struct seq_file *m, const struct tws_counters *c)
 {
 	tws_key(m, "entered", c->entered);
-	tws_key(m, "ended", c->entered - tws_live(c));
+	tws_key(m, "ended", tws_ended(c));
 	tws_key(m, "untracked", c->untracked);
 	tws_key(m, "overflow", c->overflow);
 }
@@ -129,16 +129,12 @@ static void tws_show_life(struct seq_file *m, const struct tws_lifetimes *l)
 	}
 }
 
-static void tws_show_net(struct seq_file *m, struct net *net,
-			 struct tws_summary *s)
+static void tws_show_net(struct seq_file *m, const struct tws_summary *s)
 {
-	unsigned int usable, i;
+	unsigned int usable = s->ports_usable, i;
 	char local[64], remote[64], key[24];
 
-	tws_summarize(net, s);
-	usable = s->ports_usable;
-
-	tws_key(m, "tw_count", tws_live(&s->sum));
+	tws_key(m, "tw_count", s->live);
 	tws_key(m, "tw_fin_wait2", s->fw2);
 	tws_show_totals(m, &s->sum);
 	seq_printf(m, "%-22s %u\n", "reuse_eligible", s->eligible);
@@ -158,6 +154,9 @@ static void tws_show_net(struct seq_file *m, struct net *net,
 		snprintf(key, sizeof(key), "role_%s", tws_role_names[i]);
 		tws_key(m, key, s->role[i]);
 	}
+	tws_key(m, "probe_missed", s->probe_missed);
+	tws_key(m, "events_dropped", s->events_dropped);
+	tws_key(m, "reconciled", s->sum.reconciled);
 
 	seq_printf(m, "\n%-39s %-47s %8s %8s %8s %8s\n", "local", "remote",
 		   "tw", "reusable", "ports", "pressure");
@@ -174,7 +173,10 @@ static void tws_show_net(struct seq_file *m, struct net *net,
 	tws_show_life(m, &s->life);
 }
 
-/* What the namespaces that died since load left behind. */
+/*
+ * What the namespaces that died since load left behind, and the memory
+ * the module holds in all, which only this view may show.
+ */
 static void tws_show_departed(struct seq_file *m, struct tws_summary *s)
 {
 	unsigned int n = tws_departed(&s->sum, &s->life);
@@ -183,33 +185,43 @@ static void tws_show_departed(struct seq_file *m, struct tws_summary *s)
 	tws_key(m, "namespaces", n);
 	tws_show_totals(m, &s->sum);
 	tws_show_ends(m, &s->sum);
+	tws_key(m, "reconciled", s->sum.reconciled);
+	tws_key(m, "module_memory_bytes", tws_table_memory());
 	tws_show_life(m, &s->life);
 }
 
+/*
+ * The table is brought up to date and copied under its mutex, which no
+ * close path takes; the own view formats after releasing it.
+ */
 static int tws_stats_show(struct seq_file *m, void *v)
 {
 	struct tws_reader *r = m->private;
+	struct tws_net *cursor = NULL;
 	struct tws_summary *s;
-	struct net *net;
-	bool first = true;
+	bool first = true, ok;
 
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
+	tws_lock();
+	tws_sync();
 	if (r->scope == TWS_SCOPE_OWN) {
-		tws_show_net(m, r->net, s);
+		ok = tws_summarize(r->net, NULL, s);
+		tws_unlock();
+		if (ok)
+			tws_show_net(m, s);
 		kfree(s);
-		return 0;
+		return ok ? 0 : -ENOENT;
 	}
-	down_read(&net_rwsem);
-	for_each_net(net) {
+	while (tws_summarize(NULL, &cursor, s)) {
 		seq_printf(m, "%s%-22s %u\n", first ? "" : "\n", "netns",
-			   net->ns.inum);
-		tws_show_net(m, net, s);
+			   s->netns);
+		tws_show_net(m, s);
 		first = false;
 	}
-	up_read(&net_rwsem);
 	tws_show_departed(m, s);
+	tws_unlock();
 	kfree(s);
 	return 0;
 }
@@ -223,7 +235,11 @@ static struct tws_row *tws_fill(struct tws_reader *r)
 	while (r->i == r->n) {
 		if (r->bucket >= tws_buckets())
 			return NULL;
+		tws_lock();
+		if (!r->bucket && !r->skip)
+			tws_sync();
 		r->n = tws_rows(r->bucket, r->skip, only, r->rows, TWS_ROWS);
+		tws_unlock();
 		r->i = 0;
 		if (r->n < TWS_ROWS) {
 			r->bucket++;
@@ -363,33 +379,43 @@ static int tws_release(struct inode *inode, struct file *file)
 	return single_release(inode, file);
 }
 
-/* "all" or "own", before the first read. */
+/*
+ * "all" or "own", before the first read.  Under the seq_file's own lock,
+ * which every read holds, so that a read running beside the write sees
+ * one scope or the other and a write after it is refused.
+ */
 static ssize_t tws_write(struct file *file, const char __user *ubuf,
 			 size_t len, loff_t *ppos)
 {
 	struct seq_file *m = file->private_data;
 	struct tws_reader *r = m->private;
-	char buf[8];
+	enum tws_scope scope;
+	char buf[8], *word;
+	ssize_t err = len;
 
 	if (len >= sizeof(buf))
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	buf[len] = '\0';
-	strim(buf);
-	if (m->index || m->count || m->read_pos)
-		return -EBUSY;
-	if (!strcmp(buf, "own")) {
-		r->scope = TWS_SCOPE_OWN;
-	} else if (!strcmp(buf, "all")) {
-		if (r->net != &init_net ||
-		    !file_ns_capable(file, &init_user_ns, CAP_NET_ADMIN))
-			return -EPERM;
-		r->scope = TWS_SCOPE_ALL;
-	} else {
+	word = strim(buf);
+	if (!strcmp(word, "own"))
+		scope = TWS_SCOPE_OWN;
+	else if (!strcmp(word, "all"))
+		scope = TWS_SCOPE_ALL;
+	else
 		return -EINVAL;
-	}
-	return len;
+	if (scope == TWS_SCOPE_ALL &&
+	    (r->net != &init_net ||
+	     !file_ns_capable(file, &init_user_ns, CAP_NET_ADMIN)))
+		return -EPERM;
+	mutex_lock(&m->lock);
+	if (m->index || m->count || m->read_pos)
+		err = -EBUSY;
+	else
+		r->scope = scope;
+	mutex_unlock(&m->lock);
+	return err;
 }
 
 static const struct proc_ops tws_stats_fops = {

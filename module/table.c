@@ -1,45 +1,69 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The table of live TIME_WAIT minisockets and the per-destination
- * aggregates kept beside it.  This file holds every lock of tw_stats.
+ * The table of live TIME_WAIT minisockets and the per-destination and
+ * per-namespace aggregates kept beside it.  Only events.c (draining the
+ * probes' rings) and walk.c (reading the kernel's hash) change it, and
+ * only in process context: every change and every read holds tws_mutex,
+ * which the TCP close path never takes.  Nothing here runs with
+ * interrupts or BHs off.
  *
- * Entries are found by the minisocket's identity (its address, used as an
- * opaque key and never printed): inet_twsk_kill() hands us nothing else,
- * and it cannot be confused while the minisocket lives, which is exactly
- * as long as the entry does.  Each entry also hangs on its destination
- * (namespace, local address, remote address and port), whose counts are
- * updated as entries come and go, so that /proc/tw_stats never walks the
- * sockets.  Destinations sit in per-namespace "ranks", one per distinct
- * count and highest first; a count changes by one at a time, so moving a
- * destination to its neighbouring rank is O(1) and the ten busiest are
- * always at the front.
+ * Why this shape (measured against the previous one, which updated the
+ * table from the probe handlers under three spinlocks with interrupts
+ * off): the handlers now cost a copy into a per-CPU ring, and whatever
+ * goes wrong on the close path (a probe hit missed because another
+ * kprobe ran on that CPU, a full ring) is mended here from the kernel's
+ * own established hash, the ground truth (tws_reconcile_*()).  The
+ * table keeps only what the kernel does not: when the module first saw
+ * each minisocket, its re-arms, its role, and counts by destination so
+ * that /proc/tw_stats never walks the sockets.
  *
- * Locks, always taken in this order, all with interrupts off because a
- * kprobe handler may run in any context:
- *   tws_elocks[]   entry hash chains and entry fields
- *   tws_dlocks[]   destination hash chains
- *   tws_net.lock   a namespace's destinations, ranks and aggregates
+ * Entries are found by the minisocket's address, an opaque key never
+ * dereferenced here.  Each hangs on its destination (namespace, local
+ * address, remote address and port), oldest stamp first; destinations
+ * sit in per-namespace "ranks", one per distinct count and highest first;
+ * a count changes by one at a time, so moving a destination to its
+ * neighbouring rank is O(1) and the ten busiest are always at the front.
  *
- * Memory: at most max_entries entries; destinations and ranks are at most
- * one each per entry.  Minisockets beyond that are counted as untracked.
+ * Memory: at most max_entries entries in all and netns_max_entries per
+ * namespace; the namespaces other than the initial one share what the
+ * initial one's own limit leaves, so no tenant can take its tracking.
+ * Minisockets beyond a limit are counted as untracked.  Destinations and
+ * ranks are at most one each per entry.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hash.h>
+#include <linux/hashtable.h>
 #include <linux/jhash.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <net/inet_hashtables.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/net_namespace.h>
 #include <net/tcp.h>
 #include <net/transp_v6.h>
 
 #include "compat.h"
 #include "tw_stats.h"
 
-#define TWS_NLOCKS	1024
+/*
+ * Counts that reuse eligibility is derived from.  Before 6.14 a
+ * minisocket whose peer sent timestamps becomes reusable in the second
+ * after its last timestamp; those stamped in the latest second seen are
+ * kept apart so that the answer at read time is exact without a walk.
+ */
+struct tws_agg {
+	unsigned int count;		/* minisockets */
+	unsigned int role[TWS_ROLE_MAX];
+	unsigned int fw2;		/* of which FIN_WAIT2 */
+	unsigned int cand[2];		/* reusable but for age, [loopback] */
+	unsigned int young[2];		/* of cand, stamped in young_sec */
+	int young_sec;
+};
 
 /*
  * One per tracked minisocket, so every byte counts: 64 bytes on 64-bit.
@@ -63,6 +87,8 @@ struct tws_entry {
 	u8 ts:1;			/* the peer sent timestamps */
 	u8 loopback:1;
 	u8 role:2;
+	u8 gen:1;			/* tws_gen when last seen in the hash */
+	u8 walked:1;			/* added by the walk, birth not seen */
 };
 
 struct tws_rank {
@@ -74,7 +100,7 @@ struct tws_rank {
 struct tws_dest {
 	struct hlist_node hnode;	/* tws_dhash chain */
 	struct tws_dkey key;
-	struct net *net;
+	struct tws_net *tn;
 	struct list_head entries;
 	struct list_head rnode;
 	struct tws_rank *rank;
@@ -83,160 +109,74 @@ struct tws_dest {
 	int range_lo, range_hi;		/* the port range in_range is for */
 };
 
+/* Per network namespace, from its creation to its exit. */
+struct tws_net {
+	struct hlist_node hnode;	/* tws_nhash, by cookie */
+	struct list_head node;		/* tws_nlist */
+	struct net *net;		/* alive while we are listed */
+	u64 cookie;
+	struct list_head ranks;		/* struct tws_rank, highest first */
+	struct list_head spare;		/* unused struct tws_rank */
+	struct tws_agg agg;
+	struct tws_counters c;
+	struct tws_lifetimes life;
+	unsigned long overflow_base;	/* TCPTimeWaitOverflow at init */
+	unsigned int nr_entries, nr_dests;
+	u64 v6;				/* live tcpv6_prot ones */
+	u64 excess;			/* above the kernel's count, last walk */
+};
+
+static DEFINE_MUTEX(tws_mutex);
+static struct tws_limits tws_lim;
 static struct tws_entry **tws_ehash;
 static struct hlist_head *tws_dhash;
 static unsigned int tws_hash_bits;
-static spinlock_t tws_elocks[TWS_NLOCKS], tws_dlocks[TWS_NLOCKS];
+static DEFINE_HASHTABLE(tws_nhash, 8);
+static LIST_HEAD(tws_nlist);
+static struct tws_net *tws_init_tn;
 /*
  * Caches of our own, not kmalloc's, which the whole kernel shares: so
- * that failslab can fail every allocation of the close path, and only
- * ours.
+ * that failslab can fail every allocation of the table, and only ours.
  */
 static struct kmem_cache *tws_entry_cache, *tws_dest_cache, *tws_rank_cache;
-static atomic_t tws_nr_entries = ATOMIC_INIT(0);
-static atomic_t tws_nr_dests = ATOMIC_INIT(0);
-static atomic_t tws_nr_nets = ATOMIC_INIT(0);
+static unsigned int tws_nr_entries, tws_nr_dests, tws_nr_nets;
+static u8 tws_gen;
+static bool tws_loaded;			/* the load-time walk is done */
+static bool tws_need_walk;		/* an event showed a missed one */
 
 /*
  * What the namespaces that died since load left: their counts, their last
  * minisockets as purged.  Only the all-namespace view shows it.
  */
-static DEFINE_SPINLOCK(tws_departed_lock);
 static struct tws_counters tws_gone;
 static struct tws_lifetimes tws_gone_life;
 static unsigned int tws_gone_nets;
 
-/*
- * Ends seen during the load-time walk with no entry to end.  If the walk
- * then adds that minisocket (a ghost, see walk.c), this says why it ended.
- */
-#define TWS_PENDING	1024
-static DEFINE_SPINLOCK(tws_pending_lock);
-static struct {
-	const void *key;
-	enum tws_cause cause;
-} tws_pending[TWS_PENDING];
-static unsigned int tws_npending;
+void tws_lock(void)
+{
+	mutex_lock(&tws_mutex);
+}
+
+void tws_unlock(void)
+{
+	mutex_unlock(&tws_mutex);
+}
 
 static unsigned int tws_ehashfn(const void *key)
 {
 	return hash_ptr(key, tws_hash_bits);
 }
 
-static spinlock_t *tws_elock(unsigned int b)
-{
-	return &tws_elocks[b & (TWS_NLOCKS - 1)];
-}
-
-static unsigned int tws_dhashfn(const struct net *net,
+static unsigned int tws_dhashfn(const struct tws_net *tn,
 				const struct tws_dkey *k)
 {
 	u32 h = jhash2((const u32 *)k, sizeof(*k) / sizeof(u32),
-		       hash_ptr(net, 32));
+		       hash_ptr(tn, 32));
 
 	return hash_32(h, tws_hash_bits - 2);
 }
 
-static bool tws_is_v6(const struct inet_timewait_sock *tw)
-{
-	return tw->tw_prot != &tcp_prot;
-}
-
-static bool tws_is_tcp(const struct inet_timewait_sock *tw)
-{
-	if (tw->tw_prot == &tcp_prot)
-		return true;
-#if IS_ENABLED(CONFIG_IPV6)
-	if (tw->tw_prot == &tcpv6_prot)
-		return true;
-#endif
-	return false;
-}
-
-/* tcp_twsk_unique()'s notion of loopback, for tcp_tw_reuse=2. */
-static bool tws_tw_loopback(const struct inet_timewait_sock *tw)
-{
-	if (tw->tw_bound_dev_if == LOOPBACK_IFINDEX)
-		return true;
-#if IS_ENABLED(CONFIG_IPV6)
-	if (tw->tw_family == AF_INET6)
-		return ipv6_addr_loopback(&tw->tw_v6_daddr) ||
-		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_daddr) ||
-		       ipv6_addr_loopback(&tw->tw_v6_rcv_saddr) ||
-		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_rcv_saddr);
-#endif
-	return ipv4_is_loopback(tw->tw_daddr) ||
-	       ipv4_is_loopback(tw->tw_rcv_saddr);
-}
-
-void tws_snap_tw(struct tws_snap *s, const struct inet_timewait_sock *tw)
-{
-	memset(s, 0, sizeof(*s));
-	s->net = twsk_net(tw);
-	s->key = tw;
-	s->dkey.family = tw->tw_family;
-#if IS_ENABLED(CONFIG_IPV6)
-	if (tw->tw_family == AF_INET6) {
-		s->dkey.saddr = tw->tw_v6_rcv_saddr;
-		s->dkey.daddr = tw->tw_v6_daddr;
-	} else
-#endif
-	{
-		ipv6_addr_set_v4mapped(tw->tw_rcv_saddr, &s->dkey.saddr);
-		ipv6_addr_set_v4mapped(tw->tw_daddr, &s->dkey.daddr);
-	}
-	s->dkey.dport = tw->tw_dport;
-	s->lport = tw->tw_num;
-	s->substate = READ_ONCE(tw->tw_substate);
-	s->ts_stamp = READ_ONCE(tcp_twsk((const struct sock *)tw)->tw_ts_recent_stamp);
-	s->entry_ms = tws_tw_entry_ms(tw);
-	s->loopback = tws_tw_loopback(tw);
-	s->v6 = tws_is_v6(tw);
-	s->born = jiffies;
-}
-
-/*
- * The issue of roles is only which side can ever reuse its port: a
- * listener on the local port makes it the accepting side.  Called where
- * the minisocket is born or found, under no lock but the caller's.
- */
-u8 tws_role(const struct inet_timewait_sock *tw)
-{
-	struct net *net = twsk_net(tw);
-	u16 lport = tw->tw_num;
-	bool listener;
-	int lo, hi;
-
-	rcu_read_lock();
-#if IS_ENABLED(CONFIG_IPV6)
-	if (tw->tw_family == AF_INET6 &&
-	    !ipv6_addr_v4mapped(&tw->tw_v6_rcv_saddr))
-		listener = tws_listener6(net, &tw->tw_v6_rcv_saddr, lport,
-					 &tw->tw_v6_daddr, tw->tw_dport,
-					 tw->tw_bound_dev_if);
-	else
-#endif
-		listener = tws_listener4(net, tw->tw_rcv_saddr, lport,
-					 tw->tw_daddr, tw->tw_dport,
-					 tw->tw_bound_dev_if);
-	rcu_read_unlock();
-	if (listener)
-		return TWS_ROLE_SERVER;
-	inet_get_local_port_range(net, &lo, &hi);
-	return lport >= lo && lport <= hi ? TWS_ROLE_CLIENT : TWS_ROLE_OTHER;
-}
-
 /* --- aggregates ------------------------------------------------------- */
-
-/*
- * What reuse eligibility ages from: before 6.14 the peer's last timestamp
- * (tw_ts_recent_stamp, seconds), since then the entry into TIME_WAIT
- * (tw_entry_stamp, milliseconds).
- */
-static u32 tws_stamp(const struct tws_snap *s)
-{
-	return TWS_HAVE_REUSE_DELAY ? s->entry_ms : s->ts_stamp;
-}
 
 static bool tws_candidate(const struct tws_entry *e)
 {
@@ -276,55 +216,51 @@ static void tws_agg_sub(struct tws_agg *a, const struct tws_entry *e)
 		a->young[e->loopback]--;
 }
 
-/* Candidates too young to be taken over, [loopback]. */
-static void tws_young(const struct tws_agg *a, const struct tws_dest *d,
-		      const struct tws_net *tn, struct net *net,
-		      unsigned int young[2])
+/*
+ * Candidates of @d too young to be taken over, [loopback].  From 6.14 the
+ * young ones are a run at the tail of the destination's list (oldest
+ * stamp first): the walk stops at the first old enough.
+ */
+static void tws_dest_young(const struct tws_dest *d, u32 now, u32 delay,
+			   unsigned int young[2])
 {
-#if TWS_HAVE_REUSE_DELAY
-	u32 now = tws_now_ms(), delay = tws_reuse_delay_ms(net);
-	const struct tws_dest *it;
-	const struct tws_rank *r;
 	const struct tws_entry *e;
 
-	young[0] = 0;
-	young[1] = 0;
-	/*
-	 * Entries hang on their destination oldest first, so the young ones
-	 * are a run at the tail: the walk stops at the first old enough.
-	 */
-	list_for_each_entry(r, &tn->ranks, node) {
-		list_for_each_entry(it, &r->dests, rnode) {
-			if (d && it != d)
-				continue;
-			list_for_each_entry_reverse(e, &it->entries, dnode) {
-				if (time_after32(now, e->stamp + delay))
-					break;
-				if (tws_candidate(e))
-					young[e->loopback]++;
-			}
-		}
+	list_for_each_entry_reverse(e, &d->entries, dnode) {
+		if (time_after32(now, e->stamp + delay))
+			break;
+		if (tws_candidate(e))
+			young[e->loopback]++;
 	}
-#else
-	bool now = a->young_sec == (int)ktime_get_seconds();
-
-	young[0] = now ? a->young[0] : 0;
-	young[1] = now ? a->young[1] : 0;
-#endif
 }
 
-/* What tcp_twsk_unique() would grant a connect() right now. */
-static unsigned int tws_eligible(const struct tws_agg *a,
-				 const struct tws_dest *d,
-				 const struct tws_net *tn, struct net *net)
+/* What tcp_twsk_unique() would grant a connect() now: of @d, or all. */
+static unsigned int tws_eligible(const struct tws_net *tn,
+				 const struct tws_dest *d)
 {
-	int reuse = tws_sysctl_tw_reuse(net);
-	unsigned int young[2], n = 0;
+	const struct tws_agg *a = d ? &d->agg : &tn->agg;
+	int reuse = tws_sysctl_tw_reuse(tn->net);
+	unsigned int young[2] = { 0, 0 }, n = 0;
 	int lb;
 
 	if (!reuse)
 		return 0;
-	tws_young(a, d, tn, net, young);
+	if (TWS_HAVE_REUSE_DELAY) {
+		u32 now = tws_now_ms(), delay = tws_reuse_delay_ms(tn->net);
+		const struct tws_rank *r;
+		const struct tws_dest *it;
+
+		if (d) {
+			tws_dest_young(d, now, delay, young);
+		} else {
+			list_for_each_entry(r, &tn->ranks, node)
+				list_for_each_entry(it, &r->dests, rnode)
+					tws_dest_young(it, now, delay, young);
+		}
+	} else if (a->young_sec == (int)ktime_get_seconds()) {
+		young[0] = a->young[0];
+		young[1] = a->young[1];
+	}
 	for (lb = reuse == 2; lb < 2; lb++)
 		n += a->cand[lb] - young[lb];
 	return n;
@@ -335,8 +271,8 @@ static bool tws_entry_eligible(const struct tws_entry *e, int reuse)
 	if (!tws_candidate(e) || !reuse || (reuse == 2 && !e->loopback))
 		return false;
 	if (TWS_HAVE_REUSE_DELAY)
-		return time_after32(tws_now_ms(),
-				    e->stamp + tws_reuse_delay_ms(e->dest->net));
+		return time_after32(tws_now_ms(), e->stamp +
+				    tws_reuse_delay_ms(e->dest->tn->net));
 	return time_after32((u32)ktime_get_seconds(), e->stamp);
 }
 
@@ -404,13 +340,13 @@ static bool tws_dkey_eq(const struct tws_dkey *a, const struct tws_dkey *b)
 }
 
 static struct tws_dest *tws_dest_find(struct hlist_head *head,
-				      const struct net *net,
+				      const struct tws_net *tn,
 				      const struct tws_dkey *k)
 {
 	struct tws_dest *d;
 
 	hlist_for_each_entry(d, head, hnode)
-		if (d->net == net && tws_dkey_eq(&d->key, k))
+		if (d->tn == tn && tws_dkey_eq(&d->key, k))
 			return d;
 	return NULL;
 }
@@ -420,398 +356,447 @@ static bool tws_in(const struct tws_dest *d, u16 port)
 	return port >= d->range_lo && port <= d->range_hi;
 }
 
-/* Either may be NULL. */
-static void tws_free_dest(struct tws_dest *d, struct tws_rank *r)
+/* --- entries ---------------------------------------------------------- */
+
+/* Where the link to @key's entry is, NULL if it has none. */
+static struct tws_entry **tws_find(const void *key)
 {
-	if (d)
-		kmem_cache_free(tws_dest_cache, d);
-	if (r)
-		kmem_cache_free(tws_rank_cache, r);
+	struct tws_entry **pp;
+
+	for (pp = &tws_ehash[tws_ehashfn(key)]; *pp; pp = &(*pp)->next)
+		if ((*pp)->key == key)
+			return pp;
+	return NULL;
 }
 
-/* Link @e into its destination, creating it; tws_dlocks[] held. */
-static int tws_link(struct tws_net *tn, struct net *net,
-		    struct hlist_head *dhead, struct tws_entry *e,
-		    const struct tws_dkey *k)
+/*
+ * What reuse eligibility ages from: before 6.14 the peer's last timestamp
+ * (tw_ts_recent_stamp, seconds), since then the entry into TIME_WAIT
+ * (tw_entry_stamp, milliseconds).  The event carries the right one.
+ */
+static void tws_set_fields(struct tws_entry *e, const struct tws_ev *ev)
 {
-	struct tws_dest *d = tws_dest_find(dhead, net, k);
-	struct tws_rank *spare = NULL;
+	e->fw2 = !!(ev->flags & TWS_EVF_FW2);
+	e->ts = !!(ev->flags & TWS_EVF_TS);
+	e->stamp = ev->stamp;
+}
+
+/* Room for one more entry of @tn: see the limits at the top. */
+static bool tws_room(const struct tws_net *tn)
+{
+	unsigned int others;
+
+	if (tn->nr_entries >= tws_lim.netns_max_entries ||
+	    tws_nr_entries >= tws_lim.max_entries)
+		return false;
+	if (tn == tws_init_tn)
+		return true;
+	others = tws_nr_entries - (tws_init_tn ? tws_init_tn->nr_entries : 0);
+	return others < tws_lim.max_entries - tws_lim.netns_max_entries;
+}
+
+/* The destination of @ev in @tn, made if need be; NULL without memory. */
+static struct tws_dest *tws_dest_get(struct tws_net *tn,
+				     const struct tws_dkey *k)
+{
+	struct hlist_head *head = &tws_dhash[tws_dhashfn(tn, k)];
+	struct tws_dest *d = tws_dest_find(head, tn, k);
+	struct tws_rank *r;
 	int lo, hi;
 
-	if (!d) {
-		d = kmem_cache_zalloc(tws_dest_cache, GFP_ATOMIC);
-		spare = kmem_cache_zalloc(tws_rank_cache, GFP_ATOMIC);
-		if (!d || !spare) {
-			tws_free_dest(d, spare);
-			return -ENOMEM;
-		}
-		d->key = *k;
-		d->net = net;
-		INIT_LIST_HEAD(&d->entries);
-		INIT_LIST_HEAD(&spare->dests);
-		inet_get_local_port_range(net, &lo, &hi);
-		d->range_lo = lo;
-		d->range_hi = hi;
+	if (d)
+		return d;
+	d = kmem_cache_zalloc(tws_dest_cache, GFP_KERNEL | __GFP_NOWARN);
+	r = kmem_cache_zalloc(tws_rank_cache, GFP_KERNEL | __GFP_NOWARN);
+	if (!d || !r) {
+		kmem_cache_free(tws_rank_cache, r);
+		kmem_cache_free(tws_dest_cache, d);
+		return NULL;
 	}
+	d->key = *k;
+	d->tn = tn;
+	INIT_LIST_HEAD(&d->entries);
+	INIT_LIST_HEAD(&r->dests);
+	inet_get_local_port_range(tn->net, &lo, &hi);
+	d->range_lo = lo;
+	d->range_hi = hi;
+	hlist_add_head(&d->hnode, head);
+	/* A rank for each destination: tws_rank_move() never allocates. */
+	list_add(&r->node, &tn->spare);
+	tn->nr_dests++;
+	tws_nr_dests++;
+	return d;
+}
 
-	spin_lock(&tn->lock);
-	if (tn->dead) {
-		spin_unlock(&tn->lock);
-		if (spare)
-			tws_free_dest(d, spare);
-		return -ENOENT;
-	}
-	if (spare) {
-		hlist_add_head(&d->hnode, dhead);
-		list_add(&spare->node, &tn->spare);
-		atomic_inc(&tws_nr_dests);
-	}
-	e->dest = d;
+static void tws_link(struct tws_entry *e)
+{
+	struct tws_dest *d = e->dest;
+	struct tws_net *tn = d->tn;
+
 	list_add_tail(&e->dnode, &d->entries);
 	tws_agg_add(&d->agg, e);
 	tws_agg_add(&tn->agg, e);
 	if (tws_in(d, e->lport))
 		d->in_range++;
 	tws_rank_move(tn, d, d->agg.count);
-	spin_unlock(&tn->lock);
-	return 0;
 }
 
-static unsigned int tws_life_bucket(u32 born)
-{
-	return min_t(unsigned int, fls(jiffies_to_msecs((u32)jiffies - born)),
-		     TWS_LIFE_BUCKETS - 1);
-}
-
-/*
- * Unlink @e from its destination, freeing it when empty, and file its
- * lifetime under @cause unless that is negative.
- */
-static void tws_unlink(struct tws_net *tn, struct tws_entry *e, int cause)
+/* Unlink @e from its destination, and free the destination when empty. */
+static void tws_unlink(struct tws_entry *e)
 {
 	struct tws_dest *d = e->dest;
-	spinlock_t *dl = &tws_dlocks[tws_dhashfn(d->net, &d->key) &
-				     (TWS_NLOCKS - 1)];
-	struct tws_rank *spare = NULL;
+	struct tws_net *tn = d->tn;
+	struct tws_rank *r;
 
-	spin_lock(dl);
-	spin_lock(&tn->lock);
 	list_del(&e->dnode);
 	tws_agg_sub(&d->agg, e);
 	tws_agg_sub(&tn->agg, e);
 	if (tws_in(d, e->lport))
 		d->in_range--;
 	tws_rank_move(tn, d, d->agg.count);
-	if (cause >= 0)
-		tn->life.n[cause][tws_life_bucket(e->born)]++;
-	if (!d->agg.count) {
-		hlist_del(&d->hnode);
-		spare = list_first_entry(&tn->spare, struct tws_rank, node);
-		list_del(&spare->node);
-	} else {
-		d = NULL;
-	}
-	spin_unlock(&tn->lock);
-	spin_unlock(dl);
-	if (d) {
-		atomic_dec(&tws_nr_dests);
-		tws_free_dest(d, spare);
-	}
+	if (d->agg.count)
+		return;
+	hlist_del(&d->hnode);
+	r = list_first_entry(&tn->spare, struct tws_rank, node);
+	list_del(&r->node);
+	kmem_cache_free(tws_rank_cache, r);
+	kmem_cache_free(tws_dest_cache, d);
+	tn->nr_dests--;
+	tws_nr_dests--;
 }
-
-/* --- entries ---------------------------------------------------------- */
 
 /*
- * A namespace's counters are freed when it exits, one grace period after
- * it is marked dead: count only inside a read-side section that saw it
- * alive.
+ * Re-read what may change while a minisocket lives: its substate, its
+ * stamp, its timer.  The entry moves to its destination's tail when its
+ * stamp moves, which keeps that list in stamp order.
  */
-#define tws_add(tn, field, n)						\
-	do {								\
-		rcu_read_lock();					\
-		if (!READ_ONCE((tn)->dead))				\
-			this_cpu_add((tn)->pc->field, n);		\
-		rcu_read_unlock();					\
-	} while (0)
-#define tws_inc(tn, field)	tws_add(tn, field, 1)
-
-/* Where the link to @key's entry is in chain @b, NULL if it has none. */
-static struct tws_entry **tws_find(unsigned int b, const void *key)
+static void tws_update(struct tws_entry *e, const struct tws_ev *ev)
 {
-	struct tws_entry **pp;
+	struct tws_dest *d = e->dest;
+	struct tws_net *tn = d->tn;
 
-	for (pp = &tws_ehash[b]; *pp; pp = &(*pp)->next)
-		if ((*pp)->key == key)
-			return pp;
-	return NULL;
+	tws_agg_sub(&d->agg, e);
+	tws_agg_sub(&tn->agg, e);
+	if (e->stamp != ev->stamp && TWS_HAVE_REUSE_DELAY)
+		list_move_tail(&e->dnode, &d->entries);
+	tws_set_fields(e, ev);
+	tws_agg_add(&d->agg, e);
+	tws_agg_add(&tn->agg, e);
+	e->expires = ev->expires;
 }
 
-static void tws_free_entry(struct tws_entry *e)
+static unsigned int tws_life_bucket(u32 born, u32 now)
 {
+	return min_t(unsigned int, fls(jiffies_to_msecs(now - born)),
+		     TWS_LIFE_BUCKETS - 1);
+}
+
+/* Stop tracking @e (at *@pp): it ended at @now for @cause. */
+static void tws_remove(struct tws_entry **pp, int cause, u32 now)
+{
+	struct tws_entry *e = *pp;
+	struct tws_net *tn = e->dest->tn;
+
+	*pp = e->next;
+	tws_unlink(e);
+	tn->life.n[cause][tws_life_bucket(e->born, now)]++;
+	tn->c.ended[cause]++;
+	tn->nr_entries--;
+	tws_nr_entries--;
 	kmem_cache_free(tws_entry_cache, e);
-	atomic_dec(&tws_nr_entries);
 }
 
 /*
- * Start tracking a minisocket.  With @dedup (the load-time walk) one
- * already known is left alone.  Returns 0 when tracked, 1 when only
- * counted (untracked), -EEXIST or -ENOENT (namespace gone) when neither.
+ * An entry whose end was never seen: its probe hit was missed.  Its
+ * timer says how it most likely ended.
  */
-int tws_insert(const struct tws_snap *s, bool dedup)
+static void tws_ghost(struct tws_entry **pp, u32 now)
 {
-	struct tws_net *tn = tws_pernet(s->net);
-	struct tws_dkey k = s->dkey;
-	unsigned int b, db;
-	struct tws_entry *e;
-	unsigned long flags;
-	int err;
+	struct tws_entry *e = *pp;
+	struct tws_net *tn = e->dest->tn;
 
-	if (!tn || READ_ONCE(tn->dead))
-		return -ENOENT;
+	tn->c.reconciled++;
+	tws_remove(pp, !time_before32(now, e->expires) ? TWS_END_TIMER :
+		   TWS_END_OTHER, now);
+}
 
-	if (atomic_inc_return(&tws_nr_entries) > tws_max_entries) {
-		atomic_dec(&tws_nr_entries);
-		e = NULL;
-	} else {
-		e = kmem_cache_alloc(tws_entry_cache, GFP_ATOMIC);
-		if (!e)
-			atomic_dec(&tws_nr_entries);
+/* Does @e stand for the minisocket @ev saw, or for an earlier one? */
+static bool tws_same(const struct tws_entry *e, const struct tws_ev *ev)
+{
+	const struct tws_dkey *k = &e->dest->key;
+
+	return e->lport == ev->lport && e->dport == ev->dkey.dport &&
+	       k->family == ev->dkey.family &&
+	       ipv6_addr_equal(&k->saddr, &ev->dkey.saddr) &&
+	       ipv6_addr_equal(&k->daddr, &ev->dkey.daddr);
+}
+
+/*
+ * Start tracking, if there is room, a minisocket, and counting it unless
+ * it was counted already (@counted: one untracked so far).
+ */
+static struct tws_entry *tws_new(struct tws_net *tn, const struct tws_ev *ev,
+				 u32 born, bool counted)
+{
+	struct tws_dkey k = ev->dkey;
+	struct tws_entry *e = NULL;
+	unsigned int b;
+
+	if (!counted) {
+		tn->c.entered++;
+		tn->v6 += !!(ev->flags & TWS_EVF_V6);
 	}
+	if (tws_room(tn))
+		e = kmem_cache_alloc(tws_entry_cache, GFP_KERNEL | __GFP_NOWARN);
 	if (!e)
 		goto untracked;
-
-	e->key = s->key;
-	e->expires = s->expires;
-	e->born = s->born;
-	e->stamp = tws_stamp(s);
-	e->ts = s->ts_stamp != 0;
-	e->lport = s->lport;
-	e->dport = s->dkey.dport;
-	e->fw2 = s->substate == TCP_FIN_WAIT2;
-	e->loopback = s->loopback;
+	e->key = ev->key;
+	e->expires = ev->expires;
+	e->born = born;
+	e->lport = ev->lport;
+	e->dport = ev->dkey.dport;
+	e->loopback = !!(ev->flags & TWS_EVF_LOOP);
 	e->rearms = 0;
-	e->role = s->role;
-
+	e->role = ev->role < TWS_ROLE_MAX ? ev->role : tws_role(tn->net, ev);
+	e->gen = tws_gen;
+	e->walked = 0;
+	tws_set_fields(e, ev);
 	/*
 	 * A server side's remote port is the peer's ephemeral one: its
 	 * minisockets gather under port 0, one destination per peer address.
 	 */
-	if (s->role == TWS_ROLE_SERVER)
+	if (e->role == TWS_ROLE_SERVER)
 		k.dport = 0;
-	b = tws_ehashfn(s->key);
-	db = tws_dhashfn(s->net, &k);
-	spin_lock_irqsave(tws_elock(b), flags);
-	if (dedup && tws_find(b, s->key)) {
-		spin_unlock_irqrestore(tws_elock(b), flags);
-		tws_free_entry(e);
-		return -EEXIST;
-	}
-	spin_lock(&tws_dlocks[db & (TWS_NLOCKS - 1)]);
-	err = tws_link(tn, s->net, &tws_dhash[db], e, &k);
-	spin_unlock(&tws_dlocks[db & (TWS_NLOCKS - 1)]);
-	if (!err) {
-		e->next = tws_ehash[b];
-		tws_ehash[b] = e;
-	}
-	spin_unlock_irqrestore(tws_elock(b), flags);
-	if (err) {
-		tws_free_entry(e);
-		if (err == -ENOENT)
-			return err;
+	e->dest = tws_dest_get(tn, &k);
+	if (!e->dest) {
+		kmem_cache_free(tws_entry_cache, e);
 		goto untracked;
 	}
-	err = 0;
-	goto count;
+	tws_link(e);
+	b = tws_ehashfn(e->key);
+	e->next = tws_ehash[b];
+	tws_ehash[b] = e;
+	tn->nr_entries++;
+	tws_nr_entries++;
+	return e;
 
 untracked:
-	err = 1;
-count:
-	rcu_read_lock();
-	if (!READ_ONCE(tn->dead)) {
-		this_cpu_inc(tn->pc->entered);
-		this_cpu_add(tn->pc->untracked, err);
-		this_cpu_add(tn->pc->v6, s->v6);
-	}
-	rcu_read_unlock();
-	return err;
+	if (!counted)
+		tn->c.untracked++;
+	return NULL;
 }
 
-/*
- * A segment re-armed the timer (@rearm), or the load-time walk reads a
- * minisocket again: its snapshot may predate a re-arm that found no entry
- * yet.  The substate or timestamp may have moved; the expiry only moves
- * forward.
- */
-static void tws_update(const struct inet_timewait_sock *tw,
-		       unsigned long expires, bool rearm)
+u64 tws_ended(const struct tws_counters *c)
 {
-	unsigned int b = tws_ehashfn(tw);
-	struct tws_entry **pp, *e;
-	struct tws_net *tn;
-	unsigned long flags;
-	struct tws_snap s;
+	u64 ended = 0;
+	int i;
 
-	spin_lock_irqsave(tws_elock(b), flags);
-	pp = tws_find(b, tw);
+	for (i = 0; i < TWS_END_MAX; i++)
+		ended += c->ended[i];
+	return ended;
+}
+
+/* Minisockets counted but not in the table; never below 0. */
+static u64 tws_untracked_live(const struct tws_net *tn)
+{
+	u64 ended = tws_ended(&tn->c);
+
+	if (tn->c.entered < ended + tn->nr_entries)
+		return 0;
+	return tn->c.entered - ended - tn->nr_entries;
+}
+
+static void tws_born(struct tws_net *tn, const struct tws_ev *ev)
+{
+	struct tws_entry **pp = tws_find(ev->key);
+
+	if (pp && (*pp)->walked && tws_same(*pp, ev)) {
+		/* The walk got there first: now its birth is known. */
+		(*pp)->walked = 0;
+		(*pp)->born = ev->now;
+		tws_update(*pp, ev);
+		return;
+	}
 	if (pp) {
-		e = *pp;
-		tws_snap_tw(&s, tw);
-		tn = tws_pernet(e->dest->net);
-		if (rearm && e->fw2 && s.substate == TCP_TIME_WAIT)
-			tws_inc(tn, fw2_to_tw);
-		else if (rearm && s.substate == TCP_TIME_WAIT)
-			tws_inc(tn, rearmed);
-		if (rearm && e->rearms < U8_MAX)
-			e->rearms++;
-		spin_lock(&tn->lock);
-		tws_agg_sub(&e->dest->agg, e);
-		tws_agg_sub(&tn->agg, e);
-		e->fw2 = s.substate == TCP_FIN_WAIT2;
-		e->ts = s.ts_stamp != 0;
-		if (e->stamp != tws_stamp(&s)) {
-			/* Restamped: keep the destination's list in age order. */
-			e->stamp = tws_stamp(&s);
-			if (TWS_HAVE_REUSE_DELAY)
-				list_move_tail(&e->dnode, &e->dest->entries);
-		}
-		tws_agg_add(&e->dest->agg, e);
-		tws_agg_add(&tn->agg, e);
-		spin_unlock(&tn->lock);
-		if (time_after32(expires, e->expires))
-			e->expires = expires;
+		tws_ghost(pp, ev->now);
+		tws_need_walk = true;
 	}
-	spin_unlock_irqrestore(tws_elock(b), flags);
+	tws_new(tn, ev, ev->now, false);
 }
 
-void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires)
+static void tws_rearm(struct tws_net *tn, const struct tws_ev *ev)
 {
-	tws_update(tw, expires, true);
-}
-
-void tws_refresh(const struct inet_timewait_sock *tw)
-{
-	tws_update(tw, READ_ONCE(tw->tw_timer.expires), false);
-}
-
-static struct tws_entry *tws_take(const void *key, const struct net *net,
-				  bool (*cond)(const void *key), int cause)
-{
-	unsigned int b = tws_ehashfn(key);
-	struct tws_entry **pp, *e = NULL;
-	unsigned long flags;
-
-	spin_lock_irqsave(tws_elock(b), flags);
-	pp = tws_find(b, key);
-	if (pp && (*pp)->dest->net == net && (!cond || cond(key))) {
-		e = *pp;
-		*pp = e->next;
-		tws_unlink(tws_pernet(net), e, cause);
-	}
-	spin_unlock_irqrestore(tws_elock(b), flags);
-	return e;
-}
-
-static void tws_pend(const void *key, enum tws_cause cause)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&tws_pending_lock, flags);
-	if (tws_npending < TWS_PENDING) {
-		tws_pending[tws_npending].key = key;
-		tws_pending[tws_npending].cause = cause;
-		tws_npending++;
-	}
-	spin_unlock_irqrestore(&tws_pending_lock, flags);
-}
-
-/* The latest end seen for @key during the walk; OTHER if it overflowed. */
-static enum tws_cause tws_pended(const void *key)
-{
-	enum tws_cause cause = TWS_END_OTHER;
-	unsigned long flags;
-	unsigned int i;
-
-	spin_lock_irqsave(&tws_pending_lock, flags);
-	for (i = tws_npending; i--; ) {
-		if (tws_pending[i].key == key) {
-			cause = tws_pending[i].cause;
-			break;
-		}
-	}
-	spin_unlock_irqrestore(&tws_pending_lock, flags);
-	return cause;
-}
-
-void tws_walk_done(void)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&tws_pending_lock, flags);
-	tws_npending = 0;
-	spin_unlock_irqrestore(&tws_pending_lock, flags);
-}
-
-static void tws_count_end(struct tws_net *tn,
-			  const struct inet_timewait_sock *tw,
-			  enum tws_cause cause)
-{
-	rcu_read_lock();
-	if (!READ_ONCE(tn->dead)) {
-		this_cpu_inc(tn->pc->ended[cause]);
-		this_cpu_sub(tn->pc->v6, (u64)tws_is_v6(tw));
-	}
-	rcu_read_unlock();
-}
-
-/* inet_twsk_kill(): the one place every minisocket ends. */
-void tws_end(const struct inet_timewait_sock *tw, enum tws_cause cause)
-{
-	struct net *net = twsk_net(tw);
-	struct tws_net *tn = tws_pernet(net);
+	struct tws_entry **pp = tws_find(ev->key);
 	struct tws_entry *e;
 
-	if (!tn)
+	if (!pp)
 		return;
-	e = tws_take(tw, net, NULL, cause);
-	if (e) {
-		tws_free_entry(e);
-	} else if (READ_ONCE(tws_loading)) {
-		/*
-		 * One that existed before load and died before the walk
-		 * reached it, or one the walk is about to add as a ghost.
-		 */
-		tws_pend(tw, cause);
-		return;
-	} else if (READ_ONCE(tn->dead) || !tws_is_tcp(tw)) {
-		/* A dying namespace's (counted as purged), or DCCP's. */
-		return;
+	e = *pp;
+	if (!(ev->flags & TWS_EVF_FW2)) {
+		if (e->fw2)
+			tn->c.fw2_to_tw++;
+		else
+			tn->c.rearmed++;
 	}
-	tws_count_end(tn, tw, cause);
+	if (e->rearms < U8_MAX)
+		e->rearms++;
+	tws_update(e, ev);
 }
 
-static bool tws_unhashed(const void *key)
+static void tws_kill(struct tws_net *tn, const struct tws_ev *ev)
 {
-	const struct inet_timewait_sock *tw = key;
+	struct tws_entry **pp = tws_find(ev->key);
 
-	return hlist_nulls_unhashed(&tw->tw_node);
+	if (tn->v6 && (ev->flags & TWS_EVF_V6))
+		tn->v6--;
+	if (pp) {
+		tws_remove(pp, ev->cause, ev->now);
+		return;
+	}
+	if (!tws_untracked_live(tn)) {
+		/*
+		 * Nothing untracked lives: one never seen born, from before
+		 * the load-time walk, or whose birth was missed.
+		 */
+		tn->c.entered++;
+		if (tws_loaded)
+			tws_need_walk = true;
+	}
+	tn->c.ended[ev->cause]++;
+}
+
+/* The walk found a minisocket in the kernel's hash. */
+static void tws_seen(struct tws_net *tn, const struct tws_ev *ev,
+		     bool loading)
+{
+	struct tws_entry **pp = tws_find(ev->key);
+	struct tws_entry *e;
+	bool counted;
+	u32 born;
+
+	if (pp && (ev->flags & TWS_EVF_KEYONLY)) {
+		(*pp)->gen = tws_gen;
+		return;
+	}
+	if (ev->flags & TWS_EVF_KEYONLY)
+		return;
+	if (pp && tws_same(*pp, ev)) {
+		(*pp)->gen = tws_gen;
+		tws_update(*pp, ev);
+		return;
+	}
+	if (pp)
+		tws_ghost(pp, ev->now);
+	/*
+	 * Not in the table: found at load, or missed at birth, or one
+	 * counted as untracked at its birth, which it is taken to be while
+	 * any such lives; then it is not counted again.
+	 */
+	counted = !loading && tws_untracked_live(tn);
+	/* Its timer tells its age, unless a segment re-armed it since. */
+	born = ev->expires - TCP_TIMEWAIT_LEN;
+	if (time_after32(born, ev->now))
+		born = ev->now;
+	e = tws_new(tn, ev, born, counted);
+	if (e && !counted)
+		e->walked = 1;
+}
+
+void tws_apply(const struct tws_ev *ev, bool loading)
+{
+	struct tws_net *tn = tws_net_find(ev->netc);
+
+	if (!tn)
+		return;			/* a dead namespace's, or DCCP's */
+	switch (ev->type) {
+	case TWS_EV_BORN:
+		tws_born(tn, ev);
+		break;
+	case TWS_EV_REARM:
+		tws_rearm(tn, ev);
+		break;
+	case TWS_EV_KILL:
+		tws_kill(tn, ev);
+		break;
+	case TWS_EV_SEEN:
+		tws_seen(tn, ev, loading);
+		break;
+	}
+}
+
+/* --- repair ----------------------------------------------------------- */
+
+bool tws_dirty(void)
+{
+	return tws_need_walk;
+}
+
+/* From now on, an entry the walk sees is marked with the new generation. */
+void tws_reconcile_begin(void)
+{
+	tws_gen ^= 1;
 }
 
 /*
- * After the walk: an entry whose minisocket is no longer in the
- * established hash was killed while the walk held it, before the probe
- * could see the entry.  The caller holds a reference on @tw.
+ * The kernel's own count of a namespace's minisockets, both families and
+ * substates: what /proc/net/sockstat prints as tw.
  */
-bool tws_drop_ghost(const struct inet_timewait_sock *tw)
+static u64 tws_kernel_count(const struct tws_net *tn)
 {
-	struct tws_net *tn = tws_pernet(twsk_net(tw));
-	enum tws_cause cause = tws_pended(tw);
-	struct tws_entry *e = tws_take(tw, twsk_net(tw), tws_unhashed, cause);
+	unsigned int n = refcount_read(&tn->net->ipv4.tcp_death_row.tw_refcount);
 
-	if (!e)
-		return false;
-	tws_free_entry(e);
-	tws_count_end(tn, tw, cause);
-	return true;
+	return n ? n - 1 : 0;
+}
+
+/*
+ * After a walk and a drain of what happened during it: an entry the walk
+ * did not see, and whose end no event reported, is a ghost; an entry the
+ * walk added and no birth event claimed was missed at birth.  A count
+ * above the kernel's is ends of untracked ones that were missed.  The
+ * kernel's count mostly runs ahead of ours (a birth or an end whose event
+ * is not drained yet), but from 6.11 a birth is logged just before the
+ * kernel counts it: an excess is only taken off once two walks in a row
+ * have seen it, and it makes the next sync walk again.
+ */
+void tws_reconcile_end(bool loading)
+{
+	struct tws_entry **pp;
+	struct tws_net *tn;
+	bool again = false;
+	u32 now = jiffies;
+	unsigned int b;
+	u64 live, kernel, excess, fix;
+
+	for (b = 0; b < tws_buckets(); b++) {
+		pp = &tws_ehash[b];
+		while (*pp) {
+			struct tws_entry *e = *pp;
+
+			if (e->gen != tws_gen) {
+				tws_ghost(pp, now);
+				continue;
+			}
+			if (e->walked && !loading)
+				e->dest->tn->c.reconciled++;
+			e->walked = 0;
+			pp = &e->next;
+		}
+		if (!(b & 1023))
+			cond_resched();
+	}
+	list_for_each_entry(tn, &tws_nlist, node) {
+		live = tws_untracked_live(tn) + tn->nr_entries;
+		kernel = tws_kernel_count(tn);
+		excess = live > kernel ? live - kernel : 0;
+		fix = min(excess, tn->excess);
+		tn->c.ended[TWS_END_OTHER] += fix;
+		tn->c.reconciled += fix;
+		tn->excess = excess - fix;
+		again |= tn->excess != 0;
+		tn->v6 = min(tn->v6, kernel);
+	}
+	tws_need_walk = again;
+	tws_loaded = true;
 }
 
 /* --- readers ---------------------------------------------------------- */
@@ -830,14 +815,13 @@ unsigned int tws_rows(unsigned int b, unsigned int skip,
 		      unsigned int max)
 {
 	const struct tws_entry *e;
-	unsigned long flags;
+	unsigned long now = jiffies;
 	unsigned int n = 0;
-	unsigned long now;
 
-	spin_lock_irqsave(tws_elock(b), flags);
-	now = jiffies;
 	for (e = tws_ehash[b]; e; e = e->next) {
-		if (only && e->dest->net != only)
+		const struct net *net = e->dest->tn->net;
+
+		if (only && net != only)
 			continue;
 		if (skip) {
 			skip--;
@@ -845,10 +829,9 @@ unsigned int tws_rows(unsigned int b, unsigned int skip,
 		}
 		if (n == max)
 			break;
-		/* The namespace lives as long as its entries: read it here. */
 		rows[n].dkey = e->dest->key;
 		rows[n].dkey.dport = e->dport;
-		rows[n].netns = e->dest->net->ns.inum;
+		rows[n].netns = net->ns.inum;
 		rows[n].expires = now + (s32)(e->expires - (u32)now);
 		rows[n].born = now - (u32)((u32)now - e->born);
 		rows[n].lport = e->lport;
@@ -856,10 +839,9 @@ unsigned int tws_rows(unsigned int b, unsigned int skip,
 		rows[n].rearms = e->rearms;
 		rows[n].role = e->role;
 		rows[n].eligible = tws_entry_eligible(e,
-					tws_sysctl_tw_reuse(e->dest->net));
+					tws_sysctl_tw_reuse(net));
 		n++;
 	}
-	spin_unlock_irqrestore(tws_elock(b), flags);
 	return n;
 }
 
@@ -883,14 +865,14 @@ static void tws_add_counters(struct tws_counters *to,
 {
 	int i;
 
-	to->entered += READ_ONCE(c->entered);
+	to->entered += c->entered;
 	for (i = 0; i < TWS_END_MAX; i++)
-		to->ended[i] += READ_ONCE(c->ended[i]);
-	to->untracked += READ_ONCE(c->untracked);
-	to->rearmed += READ_ONCE(c->rearmed);
-	to->fw2_to_tw += READ_ONCE(c->fw2_to_tw);
-	to->v6 += READ_ONCE(c->v6);
-	to->overflow += READ_ONCE(c->overflow);
+		to->ended[i] += c->ended[i];
+	to->untracked += c->untracked;
+	to->rearmed += c->rearmed;
+	to->fw2_to_tw += c->fw2_to_tw;
+	to->overflow += c->overflow;
+	to->reconciled += c->reconciled;
 }
 
 static void tws_add_life(struct tws_lifetimes *to,
@@ -918,70 +900,49 @@ static unsigned long tws_mib_overflow(struct net *net)
 	return sum;
 }
 
-/* A namespace's counters, summed over CPUs. */
-static void tws_sum(struct net *net, struct tws_net *tn,
-		    struct tws_counters *sum)
+/* The memory of @tn's entries, destinations and ranks, and of @tn. */
+static u64 tws_net_memory(const struct tws_net *tn)
 {
-	int cpu;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu)
-		tws_add_counters(sum, per_cpu_ptr(tn->pc, cpu));
-	sum->overflow = tws_mib_overflow(net) - tn->overflow_base;
+	return (u64)tn->nr_entries * kmem_cache_size(tws_entry_cache) +
+	       (u64)tn->nr_dests * (kmem_cache_size(tws_dest_cache) +
+				    kmem_cache_size(tws_rank_cache)) +
+	       ksize(tn);
 }
 
-u64 tws_live(const struct tws_counters *c)
+/* Ours in all: every namespace's, the hash tables, the event rings. */
+u64 tws_table_memory(void)
 {
-	u64 live = c->entered;
-	int i;
+	const struct tws_net *tn;
+	u64 sum = (sizeof(*tws_ehash) + sizeof(*tws_dhash) / 4) *
+		  tws_buckets() + tws_events_memory();
 
-	for (i = 0; i < TWS_END_MAX; i++)
-		live -= c->ended[i];
-	return live;
+	list_for_each_entry(tn, &tws_nlist, node)
+		sum += tws_net_memory(tn);
+	return sum;
 }
 
-static size_t tws_net_size(void)
+static void tws_summarize_tn(struct tws_net *tn, struct tws_summary *out)
 {
-	return sizeof(struct tws_net) +
-	       sizeof(struct tws_counters) * num_possible_cpus();
-}
-
-/*
- * The kernel's memory: live minisockets times their slab's object size,
- * per family.  Ours: entries, destinations with their rank, namespaces,
- * and the two hash tables.
- */
-static void tws_memory(struct tws_summary *out)
-{
-	u64 v6 = out->sum.v6;
-
-	out->tw_memory = (tws_live(&out->sum) - v6) *
-			 kmem_cache_size(tcp_prot.twsk_prot->twsk_slab);
-#if IS_ENABLED(CONFIG_IPV6)
-	out->tw_memory += v6 *
-			  kmem_cache_size(tcpv6_prot.twsk_prot->twsk_slab);
-#endif
-	out->table_memory = (u64)atomic_read(&tws_nr_entries) *
-				kmem_cache_size(tws_entry_cache) +
-			    (u64)atomic_read(&tws_nr_dests) *
-				(kmem_cache_size(tws_dest_cache) +
-				 kmem_cache_size(tws_rank_cache)) +
-			    (u64)atomic_read(&tws_nr_nets) * tws_net_size() +
-			    (sizeof(*tws_ehash) + sizeof(*tws_dhash) / 4) *
-				tws_buckets();
-}
-
-void tws_summarize(struct net *net, struct tws_summary *out)
-{
-	struct tws_net *tn = tws_pernet(net);
+	struct net *net = tn->net;
+	u64 size4 = kmem_cache_size(tcp_prot.twsk_prot->twsk_slab);
 	const struct tws_rank *r;
 	struct tws_dest *d;
-	unsigned long flags;
 	int port, last;
 
 	memset(out, 0, sizeof(*out));
-	tws_sum(net, tn, &out->sum);
-	tws_memory(out);
+	out->netns = net->ns.inum;
+	out->sum = tn->c;
+	out->sum.overflow = tws_mib_overflow(net) - tn->overflow_base;
+	out->life = tn->life;
+	out->live = tn->c.entered - tws_ended(&tn->c);
+	out->tw_memory = out->live * size4;
+#if IS_ENABLED(CONFIG_IPV6)
+	out->tw_memory += tn->v6 *
+		(kmem_cache_size(tcpv6_prot.twsk_prot->twsk_slab) - size4);
+#endif
+	out->table_memory = tws_net_memory(tn);
+	out->probe_missed = tws_probes_missed();
+	out->events_dropped = tws_events_dropped();
 	inet_get_local_port_range(net, &out->port_low, &out->port_high);
 	/*
 	 * connect() searches an even number of ports (__inet_hash_connect()
@@ -999,131 +960,155 @@ void tws_summarize(struct net *net, struct tws_summary *out)
 	out->max_tw_buckets = tws_max_tw_buckets(net);
 	out->reuse_delay_ms = tws_reuse_delay_ms(net);
 
-	spin_lock_irqsave(&tn->lock, flags);
-	out->life = tn->life;
 	memcpy(out->role, tn->agg.role, sizeof(out->role));
 	out->fw2 = tn->agg.fw2;
-	out->eligible = tws_eligible(&tn->agg, NULL, tn, net);
+	out->eligible = tws_eligible(tn, NULL);
 	list_for_each_entry(r, &tn->ranks, node) {
 		list_for_each_entry(d, &r->dests, rnode) {
 			struct tws_top *t;
 
 			if (out->ntop == ARRAY_SIZE(out->top))
-				goto done;
+				return;
 			t = &out->top[out->ntop];
 			t->dkey = d->key;
 			t->count = d->agg.count;
-			t->eligible = tws_eligible(&d->agg, d, tn, net);
+			t->eligible = tws_eligible(tn, d);
 			t->in_range = tws_count_in_range(d, out->port_low,
 							 last);
 			out->ntop++;
 		}
 	}
-done:
-	spin_unlock_irqrestore(&tn->lock, flags);
 }
 
-/* --- set-up ----------------------------------------------------------- */
+/*
+ * The summary of @net's namespace, or with @net NULL of the namespace
+ * after *@cursor (the first when it is NULL), which it then names.
+ * False when there is none.
+ */
+bool tws_summarize(const struct net *net, struct tws_net **cursor,
+		   struct tws_summary *out)
+{
+	struct tws_net *tn;
+
+	if (net) {
+		tn = tws_net_find(net->net_cookie);
+	} else {
+		tn = *cursor ? list_next_entry(*cursor, node) :
+			       list_first_entry(&tws_nlist, struct tws_net,
+						node);
+		if (list_entry_is_head(tn, &tws_nlist, node))
+			tn = NULL;
+		*cursor = tn;
+	}
+	if (!tn)
+		return false;
+	tws_summarize_tn(tn, out);
+	return true;
+}
 
 /* What dead namespaces left; returns how many there were. */
 unsigned int tws_departed(struct tws_counters *sum,
 			  struct tws_lifetimes *life)
 {
-	unsigned int n;
-
-	spin_lock_irq(&tws_departed_lock);
 	*sum = tws_gone;
 	*life = tws_gone_life;
-	n = tws_gone_nets;
-	spin_unlock_irq(&tws_departed_lock);
-	return n;
+	return tws_gone_nets;
 }
 
-int tws_net_init(struct net *net, struct tws_net *tn)
+/* --- namespaces ------------------------------------------------------- */
+
+struct tws_net *tws_net_find(u64 cookie)
 {
-	spin_lock_init(&tn->lock);
+	struct tws_net *tn;
+
+	hash_for_each_possible(tws_nhash, tn, hnode, cookie)
+		if (tn->cookie == cookie)
+			return tn;
+	return NULL;
+}
+
+int tws_net_add(struct net *net)
+{
+	struct tws_net *tn = kzalloc(sizeof(*tn), GFP_KERNEL_ACCOUNT);
+
+	if (!tn)
+		return -ENOMEM;
+	tn->net = net;
+	tn->cookie = net->net_cookie;
 	INIT_LIST_HEAD(&tn->ranks);
 	INIT_LIST_HEAD(&tn->spare);
 	tn->overflow_base = tws_mib_overflow(net);
-	tn->pc = alloc_percpu(struct tws_counters);
-	if (!tn->pc)
-		return -ENOMEM;
-	atomic_inc(&tws_nr_nets);
+	hash_add(tws_nhash, &tn->hnode, tn->cookie);
+	list_add_tail(&tn->node, &tws_nlist);
+	if (net_eq(net, &init_net))
+		tws_init_tn = tn;
+	tws_nr_nets++;
 	return 0;
 }
 
 /*
- * The namespace is exiting.  TCP purges its minisockets only after this
- * runs (tcp_sk_exit_batch()), and nobody can read a dead namespace: its
- * entries are dropped here, counted as purged, and its numbers go to the
- * departed totals.  tws_end() later finds nothing and, seeing tn->dead,
- * counts nothing.  A timer expiring in between is counted as a purge.
+ * @net is exiting.  TCP purges its minisockets only after this runs
+ * (tcp_sk_exit_batch()), and nobody can read a dead namespace: its
+ * entries are dropped here, its live minisockets counted as purged, and
+ * its numbers go to the departed totals.  Events about it that come
+ * later find no namespace and are dropped.  Bounded: one pass over its
+ * own destinations.
  */
-void tws_net_exit(struct net *net, struct tws_net *tn)
+void tws_net_del(struct net *net)
 {
+	struct tws_net *tn = tws_net_find(net->net_cookie);
 	struct tws_counters sum;
 	struct tws_rank *r, *tmp;
-	struct tws_entry *e;
-	const void *key;
+	unsigned int n = 0;
 
-	spin_lock_irq(&tn->lock);
-	tn->dead = true;
-	spin_unlock_irq(&tn->lock);
-	/* Kernel sockets may still close into TIME_WAIT here: see tws_inc(). */
-	synchronize_rcu();
+	if (!tn)
+		return;
+	while ((r = list_first_entry_or_null(&tn->ranks, struct tws_rank,
+					     node))) {
+		struct tws_dest *d = list_first_entry(&r->dests,
+						      struct tws_dest, rnode);
+		struct tws_entry *e = list_first_entry(&d->entries,
+						       struct tws_entry, dnode);
 
-	for (;;) {
-		key = NULL;
-		spin_lock_irq(&tn->lock);
-		r = list_first_entry_or_null(&tn->ranks, struct tws_rank,
-					     node);
-		if (r) {
-			struct tws_dest *d = list_first_entry(&r->dests,
-						struct tws_dest, rnode);
-
-			key = list_first_entry(&d->entries, struct tws_entry,
-					       dnode)->key;
-		}
-		spin_unlock_irq(&tn->lock);
-		if (!key)
-			break;
-		e = tws_take(key, net, NULL, TWS_END_PURGE);
-		if (e)
-			tws_free_entry(e);
+		tws_remove(tws_find(e->key), TWS_END_PURGE, jiffies);
+		if (!(++n & 1023))
+			cond_resched();
 	}
 	list_for_each_entry_safe(r, tmp, &tn->spare, node)
 		kmem_cache_free(tws_rank_cache, r);
 
-	/* Counting stopped a grace period ago: this is the final sum. */
-	tws_sum(net, tn, &sum);
-	sum.ended[TWS_END_PURGE] += tws_live(&sum);
-	sum.v6 = 0;
-	spin_lock_irq(&tws_departed_lock);
+	sum = tn->c;
+	sum.overflow = tws_mib_overflow(net) - tn->overflow_base;
+	sum.ended[TWS_END_PURGE] += tws_untracked_live(tn);
 	tws_add_counters(&tws_gone, &sum);
 	tws_add_life(&tws_gone_life, &tn->life);
 	tws_gone_nets++;
-	spin_unlock_irq(&tws_departed_lock);
 
-	free_percpu(tn->pc);
-	atomic_dec(&tws_nr_nets);
+	hash_del(&tn->hnode);
+	list_del(&tn->node);
+	if (tws_init_tn == tn)
+		tws_init_tn = NULL;
+	tws_nr_nets--;
+	kfree(tn);
 }
 
-int tws_table_init(unsigned int max_entries)
+/* --- set-up ----------------------------------------------------------- */
+
+int tws_table_init(const struct tws_limits *lim)
 {
 	size_t n;
-	int i;
 
 	BUILD_BUG_ON(sizeof(struct tws_dkey) % sizeof(u32));
-	BUILD_BUG_ON(!is_power_of_2(TWS_NLOCKS));
 	BUILD_BUG_ON(sizeof(struct tws_entry) > 8 * sizeof(void *));
 
+	tws_lim = *lim;
 	/*
 	 * Four entries a chain when full: walking a short chain costs less
 	 * than the bytes a socket another doubling would add.  Destinations
 	 * are fewer (a server side's gather per peer address): a quarter of
 	 * that.
 	 */
-	tws_hash_bits = clamp(ilog2(max_entries | 1) - 2, 8, 22);
+	tws_hash_bits = clamp(ilog2(lim->max_entries | 1) - 2, 8, 22);
 	n = (size_t)1 << tws_hash_bits;
 	tws_ehash = kvcalloc(n, sizeof(*tws_ehash), GFP_KERNEL);
 	tws_dhash = kvcalloc(n / 4, sizeof(*tws_dhash), GFP_KERNEL);
@@ -1135,13 +1120,10 @@ int tws_table_init(unsigned int max_entries)
 		tws_table_exit();
 		return -ENOMEM;
 	}
-	for (i = 0; i < TWS_NLOCKS; i++) {
-		spin_lock_init(&tws_elocks[i]);
-		spin_lock_init(&tws_dlocks[i]);
-	}
 	return 0;
 }
 
+/* After every namespace has been deleted from the table. */
 void tws_table_exit(void)
 {
 	kmem_cache_destroy(tws_rank_cache);

@@ -2,18 +2,20 @@
 /*
  * What the parts of tw_stats share.  Data flows one way:
  *
- *   probes.c, walk.c  ->  table.c  ->  proc.c
+ *   probes.c  ->  events.c  ->  table.c  ->  proc.c
+ *                 walk.c    ->
  *
- * The probes and the load-time walk only decode a minisocket into a
- * struct tws_snap and hand it to the table; the table owns every lock;
- * /proc readers copy out of the table and format without locks held.
+ * The probes only copy what they see of a minisocket into an event on
+ * their CPU's ring (events.c); the rings are drained, in process context,
+ * into the table (table.c), which the load-time and repair walks of the
+ * kernel's own hash (walk.c) feed too; /proc readers (proc.c) copy out of
+ * the table and format.  table.c owns the one lock, a mutex the close
+ * path never takes.
  */
 #ifndef _TWS_TW_STATS_H
 #define _TWS_TW_STATS_H
 
 #include <linux/in6.h>
-#include <linux/percpu.h>
-#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <net/inet_timewait_sock.h>
 
@@ -26,8 +28,9 @@ struct tws_dkey {
 };
 
 /*
- * Which side of its connection a minisocket is on, decided at birth:
- * tcp_tw_reuse can only ever help the connecting side.
+ * Which side of its connection a minisocket is on, decided when the
+ * module first learns of it: tcp_tw_reuse can only ever help the
+ * connecting side.
  */
 enum tws_role {
 	TWS_ROLE_CLIENT,		/* ephemeral local port, no listener */
@@ -53,63 +56,39 @@ enum tws_cause {
  */
 #define TWS_LIFE_BUCKETS	19
 
-/* What a minisocket looks like to us, read while it is safe to read. */
-struct tws_snap {
-	struct net *net;
-	const void *key;		/* identity only, never dereferenced */
-	struct tws_dkey dkey;
-	unsigned long expires;		/* jiffies */
-	unsigned long born;		/* jiffies */
-	int ts_stamp;			/* tw_ts_recent_stamp, seconds */
-	u32 entry_ms;			/* tw_entry_stamp (6.14+), else 0 */
-	u16 lport;
-	u8 substate;			/* TCP_TIME_WAIT or TCP_FIN_WAIT2 */
-	u8 loopback;			/* what tcp_tw_reuse=2 accepts */
-	u8 role;			/* enum tws_role */
-	u8 v6;				/* a tcpv6_prot minisocket */
+enum tws_ev_type {
+	TWS_EV_BORN,			/* hashed: a new minisocket */
+	TWS_EV_REARM,			/* a segment restarted its timer */
+	TWS_EV_KILL,			/* inet_twsk_kill(): gone */
+	TWS_EV_SEEN,			/* the walk found it in the hash */
 };
+
+#define TWS_EVF_FW2	0x01		/* substate FIN_WAIT2 */
+#define TWS_EVF_TS	0x02		/* the peer sent timestamps */
+#define TWS_EVF_LOOP	0x04		/* what tcp_tw_reuse=2 accepts */
+#define TWS_EVF_V6	0x08		/* a tcpv6_prot minisocket */
+#define TWS_EVF_KEYONLY	0x10		/* SEEN: only the key could be read */
 
 /*
- * Counts that reuse eligibility is derived from.  Before 6.14 a
- * minisocket whose peer sent timestamps becomes reusable in the second
- * after its last timestamp; those stamped in the latest second seen are
- * kept apart so that the answer at read time is exact without a walk.
+ * What a probe or the walk saw of a minisocket.  The minisocket itself
+ * may be gone, or be another one, by the time the event is applied: its
+ * address is only a key, never dereferenced after the event is made.
  */
-struct tws_agg {
-	unsigned int count;		/* minisockets */
-	unsigned int role[TWS_ROLE_MAX];
-	unsigned int fw2;		/* of which FIN_WAIT2 */
-	unsigned int cand[2];		/* reusable but for age, [loopback] */
-	unsigned int young[2];		/* of cand, stamped in young_sec */
-	int young_sec;
-};
-
-/* Per CPU and namespace; also what a dead namespace leaves behind. */
-struct tws_counters {
-	u64 entered;
-	u64 ended[TWS_END_MAX];
-	u64 untracked;
-	u64 rearmed;			/* timer restarted in TIME_WAIT */
-	u64 fw2_to_tw;			/* FIN_WAIT2 -> TIME_WAIT */
-	u64 v6;				/* live tcpv6_prot ones (may wrap) */
-	u64 overflow;			/* only in tws_departed */
-};
-
-/* Lifetimes of the tracked minisockets that ended, by cause. */
-struct tws_lifetimes {
-	u64 n[TWS_END_MAX][TWS_LIFE_BUCKETS];
-};
-
-/* Per network namespace, from net_generic(). */
-struct tws_net {
-	spinlock_t lock;		/* dests, ranks, agg */
-	bool dead;			/* namespace exiting: track nothing */
-	struct list_head ranks;		/* struct tws_rank, highest first */
-	struct list_head spare;		/* unused struct tws_rank */
-	struct tws_agg agg;
-	struct tws_lifetimes life;	/* under lock */
-	unsigned long overflow_base;	/* TCPTimeWaitOverflow at init */
-	struct tws_counters __percpu *pc;
+struct tws_ev {
+	u64 t;				/* local_clock(): the order across CPUs */
+	const void *key;
+	u64 netc;			/* net_cookie of its namespace */
+	u32 now;			/* jiffies */
+	u32 expires;			/* jiffies: BORN, REARM, SEEN */
+	u32 stamp;			/* what reuse ages from, see tws_stamp() */
+	u8 type;			/* enum tws_ev_type */
+	u8 cause;			/* KILL: enum tws_cause */
+	u8 flags;			/* TWS_EVF_* */
+	u8 role;			/* BORN: enum tws_role, else _MAX */
+	/* BORN and SEEN only */
+	int dif;			/* tw_bound_dev_if */
+	struct tws_dkey dkey;
+	u16 lport;
 };
 
 /* Scope of one reader. */
@@ -118,7 +97,7 @@ enum tws_scope {
 	TWS_SCOPE_ALL,			/* every namespace */
 };
 
-/* One row of /proc/tw_sockets, copied out under the bucket lock. */
+/* One row of /proc/tw_sockets. */
 struct tws_row {
 	struct tws_dkey dkey;
 	unsigned int netns;		/* inode number of the namespace */
@@ -139,11 +118,30 @@ struct tws_top {
 	unsigned int in_range;
 };
 
+/* Counts since load; what a dead namespace leaves behind. */
+struct tws_counters {
+	u64 entered;
+	u64 ended[TWS_END_MAX];
+	u64 untracked;
+	u64 rearmed;			/* timer restarted in TIME_WAIT */
+	u64 fw2_to_tw;			/* FIN_WAIT2 -> TIME_WAIT */
+	u64 overflow;			/* TcpExtTCPTimeWaitOverflow */
+	u64 reconciled;			/* corrections from the kernel's hash */
+};
+
+/* Lifetimes of the tracked minisockets that ended, by cause. */
+struct tws_lifetimes {
+	u64 n[TWS_END_MAX][TWS_LIFE_BUCKETS];
+};
+
 /* A namespace's numbers for /proc/tw_stats. */
 struct tws_summary {
 	struct tws_counters sum;
 	struct tws_lifetimes life;
+	u64 live;			/* minisockets: entered - ended */
 	u64 tw_memory, table_memory;	/* bytes */
+	u64 probe_missed, events_dropped;
+	unsigned int netns;		/* inode number */
 	unsigned int role[TWS_ROLE_MAX];
 	unsigned int fw2;
 	unsigned int eligible;
@@ -156,40 +154,60 @@ struct tws_summary {
 	struct tws_top top[10];
 };
 
-extern unsigned int tws_max_entries;
-extern bool tws_loading;
+/* The limits, from the module parameters. */
+struct tws_limits {
+	unsigned int max_entries;	/* all namespaces */
+	unsigned int netns_max_entries;	/* each; kept for the initial one */
+};
 
-/* main.c */
-struct tws_net *tws_pernet(const struct net *net);
+struct tws_net;
 
-/* table.c */
-int tws_table_init(unsigned int max_entries);
+/* table.c: every call but the init/exit ones needs tws_lock() held */
+int tws_table_init(const struct tws_limits *lim);
 void tws_table_exit(void);
-int tws_net_init(struct net *net, struct tws_net *tn);
-void tws_net_exit(struct net *net, struct tws_net *tn);
-void tws_snap_tw(struct tws_snap *s, const struct inet_timewait_sock *tw);
-int tws_insert(const struct tws_snap *s, bool dedup);
-u8 tws_role(const struct inet_timewait_sock *tw);
-void tws_rearm(const struct inet_timewait_sock *tw, unsigned long expires);
-void tws_refresh(const struct inet_timewait_sock *tw);
-void tws_end(const struct inet_timewait_sock *tw, enum tws_cause cause);
-bool tws_drop_ghost(const struct inet_timewait_sock *tw);
-void tws_walk_done(void);
-u64 tws_live(const struct tws_counters *c);
+void tws_lock(void);
+void tws_unlock(void);
+int tws_net_add(struct net *net);
+void tws_net_del(struct net *net);
+struct tws_net *tws_net_find(u64 netc);
+void tws_apply(const struct tws_ev *ev, bool loading);
+void tws_reconcile_begin(void);
+void tws_reconcile_end(bool loading);
+bool tws_dirty(void);
 unsigned int tws_rows(unsigned int bucket, unsigned int skip,
 		      const struct net *only, struct tws_row *rows,
 		      unsigned int max);
 unsigned int tws_buckets(void);
-void tws_summarize(struct net *net, struct tws_summary *out);
+bool tws_summarize(const struct net *net, struct tws_net **cursor,
+		   struct tws_summary *out);
 unsigned int tws_departed(struct tws_counters *sum,
 			  struct tws_lifetimes *life);
+u64 tws_table_memory(void);
+u64 tws_ended(const struct tws_counters *c);
+
+/* events.c */
+int tws_events_init(void);
+void tws_events_exit(void);
+void tws_events_start(void);
+void tws_events_stop(void);
+void tws_push(const struct tws_ev *ev);
+void tws_sync(void);
+u64 tws_events_dropped(void);
+u64 tws_events_memory(void);
 
 /* walk.c */
-int tws_walk_existing(void);
+unsigned int tws_walk(bool loading);
+bool tws_is_tcp(const struct inet_timewait_sock *tw);
+bool tws_is_v6(const struct inet_timewait_sock *tw);
+void tws_snap(struct tws_ev *ev, const struct inet_timewait_sock *tw);
+u8 tws_role(struct net *net, const struct tws_ev *ev);
+u8 tws_birth_role(struct net *net, const struct sock *sk,
+		  const struct tws_ev *ev);
 
 /* probes.c */
 int tws_probes_register(void);
 void tws_probes_unregister(void);
+u64 tws_probes_missed(void);
 
 /* proc.c */
 int tws_proc_init(void);

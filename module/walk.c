@@ -1,19 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Taking in the minisockets that exist when the module loads, so that a
- * module loaded on a busy server tells the truth at once.
+ * What the kernel itself says about minisockets: reading one into an
+ * event (for the probes and for the walk), its role, and walking the
+ * established hashes, the ground truth the table is mended from.
  *
- * The probes are armed first; then every established hash is walked
- * under its bucket locks, the way inet_diag does.  A minisocket the
- * probes already know is skipped.  The one race left: inet_twsk_kill()
- * may have passed its probe (finding no entry) and be waiting for the
- * bucket lock the walk holds, so the walk would add an entry that nobody
- * will remove.  The walk therefore holds a reference on what it adds,
- * waits for an RCU grace period (every kill runs with BHs off, so any
- * kill under way has finished by then), and drops the entries whose
- * minisocket has left the hash meanwhile.  A FIN may also have moved one
- * from FIN_WAIT2 to TIME_WAIT between the snapshot and the insertion,
- * when the probe had no entry to update: the survivors are read again.
+ * The walk runs at load, to take in the minisockets that already exist,
+ * and whenever the table may be wrong (events.c).  It holds no lock the
+ * kernel takes: each bucket is read under RCU, as lookups do, and what
+ * it finds is handed to the table in batches outside the read-side
+ * section, with the table's mutex held (events.c).  A minisocket seen
+ * with a reference count of zero is being hashed (6.1 sets it after the
+ * bucket lock) or freed: only its key is used, to tell the table it is
+ * still there.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -22,128 +20,245 @@
 #include <linux/sched.h>
 #include <linux/vmalloc.h>
 #include <net/inet_hashtables.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/tcp.h>
+#include <net/transp_v6.h>
 
 #include "compat.h"
 #include "tw_stats.h"
 
-#define TWS_WALK_BATCH	16384
+#define TWS_WALK_BATCH	256
+
+bool tws_is_v6(const struct inet_timewait_sock *tw)
+{
+	return tw->tw_prot != &tcp_prot;
+}
+
+bool tws_is_tcp(const struct inet_timewait_sock *tw)
+{
+	if (tw->tw_prot == &tcp_prot)
+		return true;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tw->tw_prot == &tcpv6_prot)
+		return true;
+#endif
+	return false;
+}
+
+/* tcp_twsk_unique()'s notion of loopback, for tcp_tw_reuse=2. */
+static bool tws_tw_loopback(const struct inet_timewait_sock *tw)
+{
+	if (tw->tw_bound_dev_if == LOOPBACK_IFINDEX)
+		return true;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tw->tw_family == AF_INET6)
+		return ipv6_addr_loopback(&tw->tw_v6_daddr) ||
+		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_daddr) ||
+		       ipv6_addr_loopback(&tw->tw_v6_rcv_saddr) ||
+		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_rcv_saddr);
+#endif
+	return ipv4_is_loopback(tw->tw_daddr) ||
+	       ipv4_is_loopback(tw->tw_rcv_saddr);
+}
+
+/*
+ * What reuse eligibility ages from: before 6.14 the peer's last timestamp
+ * (tw_ts_recent_stamp, seconds), since then the entry into TIME_WAIT
+ * (tw_entry_stamp, milliseconds).
+ */
+void tws_snap(struct tws_ev *ev, const struct inet_timewait_sock *tw)
+{
+	int ts = READ_ONCE(tcp_twsk((const struct sock *)tw)->tw_ts_recent_stamp);
+
+	memset(ev, 0, sizeof(*ev));
+	ev->key = tw;
+	ev->netc = twsk_net(tw)->net_cookie;
+	ev->role = TWS_ROLE_MAX;
+	ev->dkey.family = tw->tw_family;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tw->tw_family == AF_INET6) {
+		ev->dkey.saddr = tw->tw_v6_rcv_saddr;
+		ev->dkey.daddr = tw->tw_v6_daddr;
+	} else
+#endif
+	{
+		ipv6_addr_set_v4mapped(tw->tw_rcv_saddr, &ev->dkey.saddr);
+		ipv6_addr_set_v4mapped(tw->tw_daddr, &ev->dkey.daddr);
+	}
+	ev->dkey.dport = tw->tw_dport;
+	ev->lport = tw->tw_num;
+	ev->dif = tw->tw_bound_dev_if;
+	ev->stamp = TWS_HAVE_REUSE_DELAY ? tws_tw_entry_ms(tw) : ts;
+	if (READ_ONCE(tw->tw_substate) == TCP_FIN_WAIT2)
+		ev->flags |= TWS_EVF_FW2;
+	if (ts)
+		ev->flags |= TWS_EVF_TS;
+	if (tws_tw_loopback(tw))
+		ev->flags |= TWS_EVF_LOOP;
+	if (tws_is_v6(tw))
+		ev->flags |= TWS_EVF_V6;
+}
+
+static u8 tws_range_role(struct net *net, u16 lport)
+{
+	int lo, hi;
+
+	inet_get_local_port_range(net, &lo, &hi);
+	return lport >= lo && lport <= hi ? TWS_ROLE_CLIENT : TWS_ROLE_OTHER;
+}
+
+/*
+ * The issue of roles is only which side can ever reuse its port: a
+ * listener on the local port makes it the accepting side.
+ */
+u8 tws_role(struct net *net, const struct tws_ev *ev)
+{
+	const struct tws_dkey *k = &ev->dkey;
+	bool listener;
+
+	rcu_read_lock();
+#if IS_ENABLED(CONFIG_IPV6)
+	if (k->family == AF_INET6 && !ipv6_addr_v4mapped(&k->saddr))
+		listener = tws_listener6(net, &k->saddr, ev->lport, &k->daddr,
+					 k->dport, ev->dif);
+	else
+#endif
+		listener = tws_listener4(net, k->saddr.s6_addr32[3], ev->lport,
+					 k->daddr.s6_addr32[3], k->dport,
+					 ev->dif);
+	rcu_read_unlock();
+	return listener ? TWS_ROLE_SERVER : tws_range_role(net, ev->lport);
+}
+
+/*
+ * The role at birth, from the socket that becomes the minisocket @ev.
+ * A port whose bind bucket connect() made (fastreuse and fastreuseport
+ * -1, see __inet_hash_connect()) was never bind()'s, so no listener can
+ * hold it: the client side, the most frequent close, skips the lookup.
+ */
+u8 tws_birth_role(struct net *net, const struct sock *sk,
+		  const struct tws_ev *ev)
+{
+	const struct inet_bind_bucket *tb = inet_csk(sk)->icsk_bind_hash;
+
+	if (tb && READ_ONCE(tb->fastreuse) < 0 &&
+	    READ_ONCE(tb->fastreuseport) < 0)
+		return tws_range_role(net, ev->lport);
+	return tws_role(net, ev);
+}
 
 struct tws_walk {
-	struct inet_timewait_sock **held;
+	struct tws_ev *batch;
 	unsigned int n;
 	unsigned int found;
-	unsigned int ghosts;
+	bool loading;
 };
 
 static void tws_walk_flush(struct tws_walk *w)
 {
 	unsigned int i;
 
-	if (!w->n)
-		return;
-	synchronize_rcu();
-	for (i = 0; i < w->n; i++) {
-		struct inet_timewait_sock *tw = w->held[i];
-
-		if (tws_drop_ghost(tw))
-			w->ghosts++;
-		else
-			tws_refresh(tw);
-		inet_twsk_put(tw);
-	}
+	for (i = 0; i < w->n; i++)
+		tws_apply(&w->batch[i], w->loading);
 	w->n = 0;
 }
 
 /*
- * Our view of a minisocket's start: for one found at load, the timer
- * tells it, unless FIN or ACK re-armed it since.
+ * Read bucket @slot into the batch, from its @skip'th minisocket on.
+ * Returns how many it read, or -EAGAIN when the batch filled first.
  */
-static unsigned long tws_born_estimate(unsigned long expires)
+static int tws_walk_bucket(struct tws_walk *w, struct inet_hashinfo *h,
+			   unsigned int slot, unsigned int skip)
 {
-	unsigned long born = expires - TCP_TIMEWAIT_LEN;
-
-	return time_after(born, jiffies) ? jiffies : born;
-}
-
-static unsigned int tws_bucket_tws(struct inet_ehash_bucket *head)
-{
+	struct inet_ehash_bucket *head = &h->ehash[slot];
 	struct hlist_nulls_node *node;
-	unsigned int n = 0;
+	unsigned int i;
 	struct sock *sk;
 
-	sk_nulls_for_each(sk, node, &head->chain)
-		n += sk->sk_state == TCP_TIME_WAIT;
-	return n;
-}
+	rcu_read_lock();
+restart:
+	i = 0;
+	sk_nulls_for_each_rcu(sk, node, &head->chain) {
+		struct inet_timewait_sock *tw;
+		struct tws_ev *ev;
 
-static void tws_walk_bucket(struct tws_walk *w, struct inet_ehash_bucket *head)
-{
-	struct inet_timewait_sock *tw;
-	struct hlist_nulls_node *node;
-	struct tws_snap s;
-	struct sock *sk;
-
-	sk_nulls_for_each(sk, node, &head->chain) {
-		if (sk->sk_state != TCP_TIME_WAIT)
+		if (READ_ONCE(sk->sk_state) != TCP_TIME_WAIT || i++ < skip)
 			continue;
-		tw = inet_twsk(sk);
-		/* A dying namespace's minisockets are about to be purged. */
-		if (!check_net(twsk_net(tw)) || w->n == TWS_WALK_BATCH)
-			continue;
-		if (!refcount_inc_not_zero(&tw->tw_refcnt))
-			continue;
-		tws_snap_tw(&s, tw);
-		s.expires = READ_ONCE(tw->tw_timer.expires);
-		s.born = tws_born_estimate(s.expires);
-		s.role = tws_role(tw);
-		switch (tws_insert(&s, true)) {
-		case 0:
-			w->held[w->n++] = tw;
-			w->found++;
-			continue;
-		case 1:
-			w->found++;
-			break;
+		if (w->n == TWS_WALK_BATCH) {
+			rcu_read_unlock();
+			return -EAGAIN;
 		}
-		/* The hash still holds its own reference: this is not the last. */
-		inet_twsk_put(tw);
+		tw = inet_twsk(sk);
+		ev = &w->batch[w->n];
+		if (!refcount_inc_not_zero(&tw->tw_refcnt)) {
+			memset(ev, 0, sizeof(*ev));
+			ev->key = tw;
+			ev->netc = READ_ONCE(twsk_net(tw)->net_cookie);
+			ev->type = TWS_EV_SEEN;
+			ev->flags = TWS_EVF_KEYONLY;
+		} else {
+			if (tws_is_tcp(tw) && tw->tw_state == TCP_TIME_WAIT) {
+				tws_snap(ev, tw);
+				ev->type = TWS_EV_SEEN;
+				ev->expires = READ_ONCE(tw->tw_timer.expires);
+			} else {
+				ev = NULL;
+			}
+			inet_twsk_put(tw);
+			if (!ev)
+				continue;
+		}
+		ev->now = jiffies;
+		w->n++;
 	}
+	/* Moved to another chain under us: read this one again. */
+	if (get_nulls_value(node) != slot)
+		goto restart;
+	rcu_read_unlock();
+	return i;
 }
 
 static void tws_walk_hash(struct tws_walk *w, struct inet_hashinfo *h)
 {
-	unsigned int i;
+	unsigned int slot, skip;
+	int n;
 
-	for (i = 0; i <= h->ehash_mask; i++) {
-		struct inet_ehash_bucket *head = &h->ehash[i];
-		spinlock_t *lock = inet_ehash_lockp(h, i);
-
-		if (hlist_nulls_empty(&head->chain))
+	for (slot = 0; slot <= h->ehash_mask; slot++) {
+		if (hlist_nulls_empty(&h->ehash[slot].chain))
 			continue;
-		spin_lock_bh(lock);
-		if (w->n + tws_bucket_tws(head) > TWS_WALK_BATCH) {
-			spin_unlock_bh(lock);
+		for (skip = 0;; skip += TWS_WALK_BATCH) {
+			n = tws_walk_bucket(w, h, slot, skip);
+			if (n != -EAGAIN)
+				break;
+			w->found += w->n;
 			tws_walk_flush(w);
-			spin_lock_bh(lock);
 		}
-		tws_walk_bucket(w, head);
-		spin_unlock_bh(lock);
-		cond_resched();
+		if (w->n > TWS_WALK_BATCH / 2) {
+			w->found += w->n;
+			tws_walk_flush(w);
+		}
+		if (!(slot & 255))
+			cond_resched();
 	}
+	w->found += w->n;
+	tws_walk_flush(w);
 }
 
-int tws_walk_existing(void)
+/*
+ * Every minisocket of every live namespace, handed to the table as a
+ * SEEN event.  The caller holds tws_lock().  Returns how many were seen.
+ */
+unsigned int tws_walk(bool loading)
 {
 	struct inet_hashinfo *shared;
-	struct tws_walk w = { };
+	struct tws_walk w = { .loading = loading };
 	struct net *net;
 
-	w.held = kvmalloc_array(TWS_WALK_BATCH, sizeof(*w.held), GFP_KERNEL);
-	if (!w.held)
-		return -ENOMEM;
-
+	w.batch = kvmalloc_array(TWS_WALK_BATCH, sizeof(*w.batch), GFP_KERNEL);
+	if (!w.batch)
+		return 0;
 	/*
 	 * Most namespaces share the initial namespace's hash (tcp_hashinfo,
 	 * no longer exported); some have their own.
@@ -160,10 +275,8 @@ int tws_walk_existing(void)
 		put_net(net);
 	}
 	up_read(&net_rwsem);
-	tws_walk_flush(&w);
-	kvfree(w.held);
-
-	pr_info("found %u minisockets at load (%u ended during the walk)\n",
-		w.found, w.ghosts);
-	return 0;
+	kvfree(w.batch);
+	if (loading)
+		pr_info("found %u minisockets at load\n", w.found);
+	return w.found;
 }

@@ -7,14 +7,15 @@
 source "$(dirname "$0")/lib.sh"
 
 new_ns ns
-load_module max_entries=8 || die "insmod failed"
-check_eq "max_entries is what we asked" 8 \
-	"$(cat /sys/module/tw_stats/parameters/max_entries)"
+# Eight entries for this namespace, as for any other than the initial one.
+load_module max_entries=32 netns_max_entries=8 || die "insmod failed"
+check_eq "netns_max_entries is what we asked" 8 \
+	"$(cat /sys/module/tw_stats/parameters/netns_max_entries)"
 in_ns "$ns" "$TW_GEN" pairs -n 20 -p 5000 || die "tw_gen"
 in_ns "$ns" "$TW_GEN" pairs -n 4 -a ::1 -p 5001 -c server || die "tw_gen"
 check "a full table keeps tw_count exact" wait_until 5 counts_settled "$ns" 24
 listed=$(rows "$ns" | wc -l)
-check "at most max_entries rows" test "$listed" -le 8
+check "at most netns_max_entries rows" test "$listed" -le 8
 check_eq "untracked counts the rest" $((24 - listed)) \
 	"$(field "$ns" untracked)"
 

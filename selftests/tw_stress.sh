@@ -19,7 +19,8 @@ rm -f "$stop"
 # Room for every TIME_WAIT that can be alive at once, in the kernel and
 # in the table: nothing may overflow or go untracked.
 room=$((LIFECYCLES > 262144 ? LIFECYCLES : 262144))
-load_module max_entries=$room || die "insmod failed"
+load_module max_entries=$((room * 2)) netns_max_entries=$room ||
+	die "insmod failed"
 new_ns ns
 in_ns "$ns" sysctl -qw net.ipv4.tcp_max_tw_buckets=$room
 

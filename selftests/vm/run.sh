@@ -14,6 +14,7 @@
 #                     first)
 #        TWS_ACCEL, TWS_SMP, TWS_MEM, TWS_TIMEOUT: see boot.sh
 #        TWS_TESTS    check: these tests instead of selftests/TESTS
+#        TWS_NO_HOST  check: skip the checks of the tree on the host
 #        TWS_STRESS_LIFECYCLES, _RELOADS, _NAMESPACES, _SCALE: tw_stress.sh
 #        TWS_TEST_TIMEOUT  check: seconds each test may take (default: the
 #                     timeout= of selftests/settings)
@@ -105,7 +106,7 @@ if [ "$mode" = check ] && [[ " $kernels " == *" debug "* ]] &&
 	trap '[ -z "$prebuild" ] || kill -- -"$prebuild" 2>/dev/null' EXIT
 fi
 
-if [ "$mode" = check ]; then
+if [ "$mode" = check ] && [ -z "${TWS_NO_HOST:-}" ]; then
 	host_check "checkpatch.pl --no-tree is quiet on module/ and tools/" \
 		make -s -C "$top" style
 	host_check "dkms build against the host's 6.1 headers" \
