@@ -16,6 +16,8 @@ set -u
 B=/tws/bench
 TWB=$B/tw_bench
 KO=/tws/tw_stats.ko
+# The whole table for the initial namespace, where the sizes are made.
+KO_ARGS="netns_max_entries=262144"
 FLOOR=$B/tw_floor.ko
 
 die() {
@@ -63,7 +65,7 @@ mode_on() {	# mode_on MODE, with churn()'s cycles and jobs
 	case $1 in
 	none) ;;
 	floor) insmod "$FLOOR" || die "insmod tw_floor" ;;
-	tw_stats) insmod "$KO" || die "insmod tw_stats" ;;
+	tw_stats) insmod "$KO" $KO_ARGS || die "insmod tw_stats" ;;
 	bpftrace)
 		: >"$bpf_log"
 		# Room for every TIME_WAIT one run makes, or updates drop.
@@ -141,7 +143,7 @@ sizes() {
 		emit "kind=fill size=$size tw=$(sockstat_tw) ${out%% next=*}"
 
 		free0=$(meminfo_kb MemFree)
-		t=$(ns insmod "$KO")
+		t=$(ns insmod "$KO" $KO_ARGS)
 		free1=$(meminfo_kb MemFree)
 		emit "kind=load op=insmod size=$size ns=$t" \
 			"tracked=$(field tw_count)" \
