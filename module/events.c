@@ -22,6 +22,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/irq_work.h>
+#include <linux/jhash.h>
 #include <linux/percpu.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
@@ -49,8 +50,14 @@ struct tws_ring {
 
 static DEFINE_PER_CPU(struct tws_ring *, tws_rings);
 static DEFINE_PER_CPU(struct irq_work, tws_kicks);
-static struct tws_ev *tws_buf;		/* one drain's events, sorted */
-static size_t tws_buf_len;
+/*
+ * One drain's events, sorted; those that wait for the next drain (at
+ * most one ring's worth a CPU, as each waits once); room to sort one
+ * address's incarnations.
+ */
+static struct tws_ev *tws_buf, *tws_carry;
+static size_t tws_buf_len, tws_ncarry;
+static unsigned int *tws_cls;
 static struct delayed_work tws_dwork;
 static bool tws_running;
 static u64 tws_lost_seen;		/* missed + dropped at the last repair */
@@ -89,22 +96,41 @@ u64 tws_events_dropped(void)
 u64 tws_events_memory(void)
 {
 	return num_possible_cpus() * (u64)sizeof(struct tws_ring) +
-	       tws_buf_len * sizeof(*tws_buf);
+	       tws_buf_len * (sizeof(*tws_buf) * 3 / 2 + sizeof(*tws_cls));
 }
 
+/* Who an event is about: the incarnation, hashed. */
+static u32 tws_ev_id(const struct tws_ev *ev)
+{
+	u32 h = jhash2((const u32 *)&ev->dkey, sizeof(ev->dkey) / sizeof(u32),
+		       ev->lport);
+
+	return jhash_2words(h, (u32)ev->netc, (u32)(ev->netc >> 32));
+}
+
+/* By address, then incarnation, then stamp. */
 static int tws_ev_cmp(const void *a, const void *b)
 {
-	u64 x = ((const struct tws_ev *)a)->t, y = ((const struct tws_ev *)b)->t;
+	const struct tws_ev *x = a, *y = b;
 
-	return x < y ? -1 : x > y;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->t < y->t ? -1 : x->t > y->t;
 }
 
-/* Apply what every CPU has logged so far, in time order. */
-static void tws_drain(bool loading)
+/*
+ * Apply what every CPU has logged so far, and what waited from the last
+ * drain, address by address (table.c says in which order).
+ */
+static void tws_drain(void)
 {
-	size_t n = 0, i;
+	size_t n = tws_ncarry, i, j;
 	int cpu;
 
+	memcpy(tws_buf, tws_carry, n * sizeof(*tws_buf));
+	tws_ncarry = 0;
 	for_each_possible_cpu(cpu) {
 		struct tws_ring *r = per_cpu(tws_rings, cpu);
 		/* Pairs with tws_push()'s release: slots up to head are full. */
@@ -115,11 +141,21 @@ static void tws_drain(bool loading)
 		/* The slots are copied: the CPU may fill them again. */
 		smp_store_release(&r->tail, tail);
 	}
+	for (i = 0; i < n; i++)
+		tws_buf[i].id = tws_ev_id(&tws_buf[i]);
 	sort(tws_buf, n, sizeof(*tws_buf), tws_ev_cmp, NULL);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && tws_buf[j].key == tws_buf[i].key; j++)
+			;
+		tws_apply_key(&tws_buf[i], j - i, tws_cls);
+		cond_resched();
+	}
 	for (i = 0; i < n; i++) {
-		tws_apply(&tws_buf[i], loading);
-		if (!(i & 255))
-			cond_resched();
+		if (!(tws_buf[i].flags & TWS_EVF_WAIT))
+			continue;
+		tws_carry[tws_ncarry] = tws_buf[i];
+		tws_carry[tws_ncarry].flags &= ~TWS_EVF_WAIT;
+		tws_carry[tws_ncarry++].flags |= TWS_EVF_CARRIED;
 	}
 }
 
@@ -133,7 +169,7 @@ static void tws_reconcile(bool loading)
 {
 	tws_reconcile_begin();
 	tws_walk(loading);
-	tws_drain(loading);
+	tws_drain();
 	tws_reconcile_end(loading);
 }
 
@@ -142,7 +178,7 @@ void tws_sync(void)
 {
 	u64 lost = tws_probes_missed() + tws_events_dropped();
 
-	tws_drain(false);
+	tws_drain();
 	if (lost == tws_lost_seen && !tws_dirty())
 		return;
 	tws_reconcile(false);
@@ -172,7 +208,7 @@ void tws_events_start(void)
 {
 	tws_lock();
 	tws_lost_seen = tws_probes_missed() + tws_events_dropped();
-	tws_drain(true);
+	tws_drain();
 	tws_reconcile(true);
 	tws_unlock();
 	WRITE_ONCE(tws_running, true);
@@ -195,10 +231,15 @@ int tws_events_init(void)
 	int cpu;
 
 	INIT_DELAYED_WORK(&tws_dwork, tws_work);
-	tws_buf_len = (size_t)num_possible_cpus() * TWS_RING;
+	tws_buf_len = (size_t)num_possible_cpus() * TWS_RING * 2;
 	tws_buf = kvmalloc_array(tws_buf_len, sizeof(*tws_buf), GFP_KERNEL);
-	if (!tws_buf)
+	tws_carry = kvmalloc_array(tws_buf_len / 2, sizeof(*tws_carry),
+				   GFP_KERNEL);
+	tws_cls = kvmalloc_array(tws_buf_len, sizeof(*tws_cls), GFP_KERNEL);
+	if (!tws_buf || !tws_carry || !tws_cls) {
+		tws_events_exit();
 		return -ENOMEM;
+	}
 	for_each_possible_cpu(cpu) {
 		struct tws_ring *r = kvzalloc_node(sizeof(*r), GFP_KERNEL,
 						   cpu_to_node(cpu));
@@ -221,6 +262,10 @@ void tws_events_exit(void)
 		kvfree(per_cpu(tws_rings, cpu));
 		per_cpu(tws_rings, cpu) = NULL;
 	}
+	kvfree(tws_cls);
+	kvfree(tws_carry);
 	kvfree(tws_buf);
+	tws_cls = NULL;
+	tws_carry = NULL;
 	tws_buf = NULL;
 }

@@ -127,17 +127,12 @@ static int tws_killed(struct kprobe *p, struct pt_regs *regs)
 	const struct inet_timewait_sock *tw = tws_arg(regs, 0);
 	struct tws_mark *m = this_cpu_ptr(&tws_marks);
 	unsigned long now = jiffies;
-	struct tws_ev ev = {
-		.key	= tw,
-		.type	= TWS_EV_KILL,
-		.role	= TWS_ROLE_MAX,
-	};
+	struct tws_ev ev;
 
 	if (!tws_is_tcp(tw))
 		return 0;
-	ev.netc = twsk_net(tw)->net_cookie;
-	if (tws_is_v6(tw))
-		ev.flags = TWS_EVF_V6;
+	tws_snap(&ev, tw);
+	ev.type = TWS_EV_KILL;
 	if (m->tw == tw && now - m->when <= 1)
 		ev.cause = m->cause;
 	else if (time_after_eq(now, READ_ONCE(tw->tw_timer.expires)))

@@ -39,6 +39,7 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/vmalloc.h>
 #include <net/inet_hashtables.h>
 #include <net/ip.h>
@@ -525,8 +526,8 @@ static bool tws_same(const struct tws_entry *e, const struct tws_ev *ev)
 {
 	const struct tws_dkey *k = &e->dest->key;
 
-	return e->lport == ev->lport && e->dport == ev->dkey.dport &&
-	       k->family == ev->dkey.family &&
+	return e->dest->tn->cookie == ev->netc && e->lport == ev->lport &&
+	       e->dport == ev->dkey.dport && k->family == ev->dkey.family &&
 	       ipv6_addr_equal(&k->saddr, &ev->dkey.saddr) &&
 	       ipv6_addr_equal(&k->daddr, &ev->dkey.daddr);
 }
@@ -649,7 +650,7 @@ static void tws_kill(struct tws_net *tn, const struct tws_ev *ev)
 
 	if (tn->v6 && (ev->flags & TWS_EVF_V6))
 		tn->v6--;
-	if (pp) {
+	if (pp && tws_same(*pp, ev)) {
 		tws_remove(pp, ev->cause, ev->now);
 		return;
 	}
@@ -721,6 +722,168 @@ void tws_apply(const struct tws_ev *ev, bool loading)
 	case TWS_EV_SEEN:
 		tws_seen(tn, ev, loading);
 		break;
+	}
+}
+
+/* --- one minisocket address's events ------------------------------------ */
+
+/*
+ * The events of one drain come from every CPU, stamped by local_clock(),
+ * which is only roughly in step across CPUs (a tick apart where the TSC
+ * is not trusted, as under emulation).  So the order between CPUs is not
+ * taken from the stamps alone: each address's events are split into
+ * incarnations (one namespace, address pair and ports each: slabs hand
+ * a freed minisocket's memory to the next one at once), and each
+ * incarnation's events are applied in the only order that can be true:
+ * born, re-armed, killed, born again...  A re-arm goes with the latest
+ * birth before it.  What cannot be placed yet, because the other half
+ * is in a ring not drained yet, waits for the next drain, once.
+ */
+
+static bool tws_ev_same(const struct tws_ev *a, const struct tws_ev *b)
+{
+	return a->netc == b->netc && a->lport == b->lport &&
+	       a->dkey.dport == b->dkey.dport &&
+	       a->dkey.family == b->dkey.family &&
+	       ipv6_addr_equal(&a->dkey.saddr, &b->dkey.saddr) &&
+	       ipv6_addr_equal(&a->dkey.daddr, &b->dkey.daddr);
+}
+
+static unsigned int tws_next_of(const struct tws_ev *c, unsigned int n,
+				unsigned int i, u8 type)
+{
+	while (i < n && c[i].type != type)
+		i++;
+	return i;
+}
+
+/* Where the incarnation run starting at @i ends. */
+static unsigned int tws_run_end(const struct tws_ev *g, unsigned int m,
+				unsigned int i)
+{
+	unsigned int j = i + 1;
+
+	while (j < m && g[j].id == g[i].id && tws_ev_same(&g[j], &g[i]))
+		j++;
+	return j;
+}
+
+static bool tws_may_wait(const struct tws_ev *c, unsigned int n)
+{
+	unsigned int i;
+
+	if (!tws_loaded)
+		return false;
+	for (i = 0; i < n; i++)
+		if (c[i].flags & TWS_EVF_CARRIED)
+			return false;
+	return true;
+}
+
+/* One incarnation's events @c, in stamp order. */
+static void tws_apply_class(struct tws_ev *c, unsigned int n)
+{
+	struct tws_entry **pp = tws_find(c[0].key);
+	struct tws_net *tn = tws_net_find(c[0].netc);
+	unsigned int b, k, r = 0, i;
+	bool alive = pp && tws_same(*pp, c);
+
+	if (!tn)
+		return;
+	b = tws_next_of(c, n, 0, TWS_EV_BORN);
+	k = tws_next_of(c, n, 0, TWS_EV_KILL);
+	/* Another one still lives at this address: its end is to come. */
+	if (pp && !alive && b < n && tws_may_wait(c, n)) {
+		for (i = 0; i < n; i++)
+			c[i].flags |= TWS_EVF_WAIT;
+		return;
+	}
+	/* The walk found it first: its birth refreshes it. */
+	if (alive && (*pp)->walked && b < n) {
+		tws_born(tn, &c[b]);
+		b = tws_next_of(c, n, b + 1, TWS_EV_BORN);
+	}
+	for (;;) {
+		if (alive) {
+			u64 until = b < n ? c[b].t : U64_MAX;
+
+			for (; r < n; r++)
+				if (c[r].type == TWS_EV_REARM && c[r].t < until)
+					tws_rearm(tn, &c[r]);
+				else if (c[r].type == TWS_EV_REARM)
+					break;
+			if (k < n) {
+				tws_kill(tn, &c[k]);
+				k = tws_next_of(c, n, k + 1, TWS_EV_KILL);
+				alive = false;
+			} else if (b < n) {
+				/* Its end was missed: tws_born() says so. */
+				tws_born(tn, &c[b]);
+				b = tws_next_of(c, n, b + 1, TWS_EV_BORN);
+			} else {
+				break;
+			}
+		} else if (b < n) {
+			tws_born(tn, &c[b]);
+			b = tws_next_of(c, n, b + 1, TWS_EV_BORN);
+			alive = true;
+		} else if (k < n) {
+			/* An end with no birth: maybe in a ring not drained. */
+			if (!tws_untracked_live(tn) && tws_may_wait(&c[k], 1))
+				c[k].flags |= TWS_EVF_WAIT;
+			else
+				tws_kill(tn, &c[k]);
+			k = tws_next_of(c, n, k + 1, TWS_EV_KILL);
+		} else {
+			break;
+		}
+	}
+	for (; r < n; r++)
+		if (c[r].type == TWS_EV_REARM)
+			tws_rearm(tn, &c[r]);
+}
+
+struct tws_cls_ctx {
+	const struct tws_ev *g;
+	const struct tws_entry *live;	/* the address's entry, or NULL */
+};
+
+/* The live entry's incarnation first, then by first stamp. */
+static int tws_cls_cmp(const void *a, const void *b, const void *priv)
+{
+	const struct tws_cls_ctx *x = priv;
+	const struct tws_ev *ea = &x->g[*(const unsigned int *)a];
+	const struct tws_ev *eb = &x->g[*(const unsigned int *)b];
+	bool la = x->live && tws_same(x->live, ea);
+	bool lb = x->live && tws_same(x->live, eb);
+
+	if (la != lb)
+		return la ? -1 : 1;
+	return ea->t < eb->t ? -1 : ea->t > eb->t;
+}
+
+/*
+ * The events @g of one minisocket address, sorted by incarnation (equal
+ * ->id) then stamp; @cls is room for @m indices.
+ */
+void tws_apply_key(struct tws_ev *g, unsigned int m, unsigned int *cls)
+{
+	struct tws_entry **pp = tws_find(g[0].key);
+	struct tws_cls_ctx ctx = { .g = g, .live = pp ? *pp : NULL };
+	unsigned int ncls = 0, i, end;
+
+	for (i = 0; i < m; i++)
+		if (!i || g[i].id != g[i - 1].id ||
+		    !tws_ev_same(&g[i], &g[i - 1]))
+			cls[ncls++] = i;
+	if (ncls == 1) {
+		tws_apply_class(g, m);
+		return;
+	}
+	sort_r(cls, ncls, sizeof(*cls), tws_cls_cmp, NULL, &ctx);
+	for (i = 0; i < ncls; i++) {
+		end = tws_run_end(g, m, cls[i]);
+		tws_apply_class(&g[cls[i]], end - cls[i]);
 	}
 }
 

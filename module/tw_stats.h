@@ -68,6 +68,8 @@ enum tws_ev_type {
 #define TWS_EVF_LOOP	0x04		/* what tcp_tw_reuse=2 accepts */
 #define TWS_EVF_V6	0x08		/* a tcpv6_prot minisocket */
 #define TWS_EVF_KEYONLY	0x10		/* SEEN: only the key could be read */
+#define TWS_EVF_WAIT	0x20		/* to be applied at the next drain */
+#define TWS_EVF_CARRIED	0x40		/* waited once already */
 
 /*
  * What a probe or the walk saw of a minisocket.  The minisocket itself
@@ -85,10 +87,10 @@ struct tws_ev {
 	u8 cause;			/* KILL: enum tws_cause */
 	u8 flags;			/* TWS_EVF_* */
 	u8 role;			/* BORN: enum tws_role, else _MAX */
-	/* BORN and SEEN only */
 	int dif;			/* tw_bound_dev_if */
-	struct tws_dkey dkey;
+	struct tws_dkey dkey;		/* with lport and netc: who it is */
 	u16 lport;
+	u32 id;				/* the drain's: a hash of who it is */
 };
 
 /* Scope of one reader. */
@@ -171,6 +173,7 @@ int tws_net_add(struct net *net);
 void tws_net_del(struct net *net);
 struct tws_net *tws_net_find(u64 netc);
 void tws_apply(const struct tws_ev *ev, bool loading);
+void tws_apply_key(struct tws_ev *g, unsigned int m, unsigned int *cls);
 void tws_reconcile_begin(void);
 void tws_reconcile_end(bool loading);
 bool tws_dirty(void);
