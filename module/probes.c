@@ -13,13 +13,16 @@
  *                                   there, a SYN right after (TCP_TW_SYN)
  *   tcp_twsk_unique()               connect() may take it over
  *
- * each sets a per-CPU mark naming the minisocket, the cause and the
- * jiffy; the kill takes the mark if it names the same minisocket and is
- * that fresh (the kill follows the decision within the same softirq or
- * system call, so a mark left by a segment that did not kill is never
- * inherited by a later end that sets none, such as `ss -K`).  Without a
- * mark, a kill whose timer is due is the timer's: no probe on the timer
- * handler is needed.  A namespace's purge comes after our pernet exit
+ * each sets a per-CPU mark naming the minisocket and the cause; the kill
+ * takes the mark if it names the same minisocket and no other hit of our
+ * probes came between on that CPU.  The kill follows its decision within
+ * the same softirq or system call, with no other of our probe points on
+ * the way, however long a busy CPU takes (a jiffy limit failed under
+ * emulation); and a mark left by a segment that did not kill is not
+ * inherited by a later end that sets none, such as `ss -K`, once any
+ * other minisocket event happened on that CPU.  Without a mark, a kill
+ * whose timer is due is the timer's: no probe on the timer handler is
+ * needed.  A namespace's purge comes after our pernet exit
  * has counted it (table.c).
  *
  * tcp_time_wait() itself is not probed: at its entry there is no
@@ -46,7 +49,8 @@
 
 struct tws_mark {
 	const void *tw;
-	unsigned long when;		/* jiffies */
+	unsigned long at;		/* hits when the mark was set */
+	unsigned long hits;		/* of our probes on this CPU */
 	enum tws_cause cause;
 };
 
@@ -57,12 +61,21 @@ static void *tws_arg(struct pt_regs *regs, unsigned int n)
 	return (void *)regs_get_kernel_argument(regs, n);
 }
 
-static void tws_mark(const void *tw, enum tws_cause cause)
+/* Every handler counts its hit first: a mark is good for the next one. */
+static struct tws_mark *tws_hit(void)
 {
 	struct tws_mark *m = this_cpu_ptr(&tws_marks);
 
+	m->hits++;
+	return m;
+}
+
+static void tws_mark(const void *tw, enum tws_cause cause)
+{
+	struct tws_mark *m = tws_hit();
+
 	m->tw = tw;
-	m->when = jiffies;
+	m->at = m->hits;
 	m->cause = cause;
 }
 
@@ -72,6 +85,7 @@ static int tws_born(struct kprobe *p, struct pt_regs *regs)
 	const struct sock *sk = tws_arg(regs, 1);
 	struct tws_ev ev;
 
+	tws_hit();
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	tws_snap(&ev, tw);
@@ -88,6 +102,7 @@ static int tws_rearmed(struct kprobe *p, struct pt_regs *regs)
 	int timeo = (int)regs_get_kernel_argument(regs, 1);
 	struct tws_ev ev;
 
+	tws_hit();
 	if (!(regs_get_kernel_argument(regs, 2) & 0xff) || !tws_is_tcp(tw))
 		return 0;
 	tws_snap(&ev, tw);
@@ -125,17 +140,16 @@ static int tws_unique(struct kprobe *p, struct pt_regs *regs)
 static int tws_killed(struct kprobe *p, struct pt_regs *regs)
 {
 	const struct inet_timewait_sock *tw = tws_arg(regs, 0);
-	struct tws_mark *m = this_cpu_ptr(&tws_marks);
-	unsigned long now = jiffies;
+	struct tws_mark *m = tws_hit();
 	struct tws_ev ev;
 
 	if (!tws_is_tcp(tw))
 		return 0;
 	tws_snap(&ev, tw);
 	ev.type = TWS_EV_KILL;
-	if (m->tw == tw && now - m->when <= 1)
+	if (m->tw == tw && m->at == m->hits - 1)
 		ev.cause = m->cause;
-	else if (time_after_eq(now, READ_ONCE(tw->tw_timer.expires)))
+	else if (time_after_eq(jiffies, READ_ONCE(tw->tw_timer.expires)))
 		ev.cause = TWS_END_TIMER;
 	else
 		ev.cause = TWS_END_OTHER;
