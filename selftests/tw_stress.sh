@@ -82,6 +82,8 @@ check_eq "none untracked, none overflowed" "0 0" \
 	"$(field "$ns" untracked) $(field "$ns" overflow)"
 echo "# ended: timer $(field "$ns" ended_timer)," \
 	"syn $(field "$ns" ended_syn), other $(field "$ns" ended_other)"
+echo "# probe hits missed $(field "$ns" probe_missed), events dropped" \
+	"$(field "$ns" events_dropped), corrections $(field "$ns" reconciled)"
 
 # 2. Namespaces that die with live TIME_WAITs.
 gone0=$(departed namespaces)
