@@ -106,13 +106,16 @@ finish() {
 	tws_cleanup
 	trap - EXIT
 	module_loaded && not_ok "module unloads"
+	# Lockups and stalls too: a reader that holds off interrupts or the
+	# close path for too long shows there, the soft lockup as a BUG, the
+	# RCU stall only as an INFO.
 	new=$(dmesg | tail -n +$((tws_dmesg_mark + 1)) |
-	      grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t|list_(add|del) corruption|tw_stats: .*missed|KASAN|locking dependency|lock state|ODEBUG|memory leak')
+	      grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t|list_(add|del) corruption|tw_stats: .*missed|KASAN|locking dependency|lock state|ODEBUG|memory leak|soft lockup|hard LOCKUP|rcu: INFO|self-detected stall|detected stalls on CPU|blocked for more than')
 	if [ -n "$new" ]; then
 		echo "$new" | sed 's/^/# dmesg: /'
-		not_ok "dmesg has no new WARN/BUG/Oops"
+		not_ok "dmesg has no new WARN/BUG/Oops, lockup or stall"
 	else
-		ok "dmesg has no new WARN/BUG/Oops"
+		ok "dmesg has no new WARN/BUG/Oops, lockup or stall"
 	fi
 	echo "1..$tws_n"
 	[ $tws_failed -eq 0 ]
@@ -235,20 +238,25 @@ ss_rows() {
 	in_ns "$1" ss -Htan state "$2" | awk '{ print $(NF - 1), $NF }' | sort
 }
 
+# live_by_ends: reads one namespace's block of /proc/tw_stats on stdin;
+# prints entered - (the sum of ended_*) when tw_count and ended agree with
+# it, nothing otherwise.
+live_by_ends() {
+	awk '$1 == "entered" { e = $2 } $1 == "tw_count" { c = $2 }
+		$1 == "ended" { n = $2 } $1 ~ /^ended_/ { s += $2 }
+		END { if (e != "" && n == s && c == e - s) print e - s }'
+}
+
 # identity [NS]: entered - (the sum of ended_*) is what the kernel holds,
 # sockstat's tw, and /proc/tw_stats says so in tw_count and ended.
 # Without NS: the departed block, where nothing is held.
 identity() {
-	local awk='$1 == "entered" { e = $2 } $1 == "tw_count" { c = $2 }
-		$1 == "ended" { n = $2 } $1 ~ /^ended_/ { s += $2 }
-		END { if (e != "" && n == s && c == e - s) print e - s }'
-
 	if [ $# -gt 0 ]; then
-		[ "$(in_ns "$1" awk "$awk" /proc/tw_stats)" == \
+		[ "$(in_ns "$1" cat /proc/tw_stats | live_by_ends)" == \
 			"$(sockstat_tw "$1")" ]
 	else
 		[ "$(all_view /proc/tw_stats | awk '$1 == "netns" {
-			on = $2 == "departed" } on' | awk "$awk")" == 0 ]
+			on = $2 == "departed" } on' | live_by_ends)" == 0 ]
 	fi
 }
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tw_bench - fast workloads and a stopwatch, for the benchmark (bench/,
- * which runs them in the VM) and the stress test.  Static, like tw_gen:
- * the initramfs has no libc.  Every time it prints is CLOCK_MONOTONIC nanoseconds, which
- * under QEMU's -icount counts the guest's instructions, not the host's
- * mood.
+ * which runs them in the VM) and the stress tests.  Static, like tw_gen:
+ * the initramfs has no libc.  Every time it prints is CLOCK_MONOTONIC
+ * nanoseconds, which under QEMU's -icount counts the guest's
+ * instructions, not the host's mood.
  *
  * USAGE
  *   tw_bench churn -n CYCLES -c client|server -a ADDR -p PORT [-j JOBS]
@@ -21,8 +21,18 @@
  *	to each, default 30000).  connect() tries the even ports of
  *	ip_local_port_range before the odd ones, each search starting where
  *	the last one ended: past half the range each connect() would scan
- *	every even port first.  Prints "ns=N made=COUNT next=ADDR" (the address to start
- *	the next fill at).
+ *	every even port first.  Prints "ns=N made=COUNT next=ADDR" (the
+ *	address to start the next fill at).
+ *
+ *   tw_bench peers -n COUNT -a ADDR -p PORT -s FROM [-j JOBS]
+ *	Make COUNT server-side TIME_WAITs, each with a peer address of its
+ *	own: listen on ADDR:PORT and connect to it once from each of FROM,
+ *	FROM+1, ... (the client bound to that address, port 0); the server
+ *	closes first.  tw_stats gathers server-side minisockets per peer
+ *	address, so that makes COUNT destinations (any address of 127/8 is
+ *	loopback).  With -j, JOBS processes share the addresses as churn's
+ *	jobs do: job i on CPU i and port PORT+i.  Prints "ns=N made=COUNT
+ *	next=ADDR" (the address after the last one used).
  *
  *   tw_bench time CMD [ARG...]
  *	Run CMD with its output to /dev/null; prints "ns=N" and exits with
@@ -62,6 +72,8 @@ static void usage(void)
 	fputs("usage: tw_bench churn -n CYCLES -c client|server -a ADDR "
 	      "-p PORT [-j JOBS]\n"
 	      "       tw_bench fill -n COUNT -a ADDR -p PORT [-d PER_DEST]\n"
+	      "       tw_bench peers -n COUNT -a ADDR -p PORT -s FROM "
+	      "[-j JOBS]\n"
 	      "       tw_bench time CMD [ARG...]\n", stderr);
 	exit(2);
 }
@@ -122,12 +134,12 @@ static int listener(struct in_addr addr, unsigned int port)
 }
 
 /*
- * One connection that ends in TIME_WAIT on the side that closes first.
- * The other side reads the FIN before it closes, so that it never closes
- * first by accident.
+ * One connection that ends in TIME_WAIT on the side that closes first,
+ * from @from (port 0) when it is given.  The other side reads the FIN
+ * before it closes, so that it never closes first by accident.
  */
 static void cycle(int lfd, struct in_addr to, unsigned int port,
-		  int client_first)
+		  const struct in_addr *from, int client_first)
 {
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
@@ -140,6 +152,15 @@ static void cycle(int lfd, struct in_addr to, unsigned int port,
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c < 0)
 		die("socket");
+	if (from) {
+		struct sockaddr_in src = {
+			.sin_family = AF_INET,
+			.sin_addr = *from,
+		};
+
+		if (bind(c, (struct sockaddr *)&src, sizeof(src)))
+			die("bind (client)");
+	}
 	if (connect(c, (struct sockaddr *)&sin, sizeof(sin)))
 		die("connect");
 	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -165,49 +186,35 @@ static void pin(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-static int cmd_churn(int argc, char **argv)
+/* What one job of churn or peers does; @i is its number. */
+struct job {
+	struct in_addr addr;		/* the listener's */
+	unsigned int port;		/* job i listens on port + i */
+	unsigned long count;		/* churn: cycles; peers: addresses */
+	unsigned long jobs;
+	int client_first;
+	uint32_t from;			/* peers: the first client address */
+	void (*run)(const struct job *j, unsigned long i, int lfd);
+};
+
+/*
+ * Run @j's work in j->jobs processes at once, job i on CPU i (modulo the
+ * CPUs there are) with a listener of its own on port + i, after a common
+ * start.  Sets *@ns to the time from that start until the last job ended;
+ * returns 0, or 1 if a job failed.
+ */
+static int run_jobs(const struct job *j, uint64_t *ns)
 {
-	unsigned long cycles = 0, jobs = 1, port = 0, i, n;
-	struct in_addr addr = { 0 };
-	int client_first = -1, go[2], ready[2], opt, st, lfd, ncpu;
+	int go[2], ready[2], st, lfd, ncpu;
 	pid_t pids[MAX_JOBS];
+	unsigned long i;
 	uint64_t t0;
 	char c;
-
-	while ((opt = getopt(argc, argv, "n:c:a:p:j:")) != -1) {
-		switch (opt) {
-		case 'n':
-			cycles = number(optarg, 10000000);
-			break;
-		case 'c':
-			if (!strcmp(optarg, "client"))
-				client_first = 1;
-			else if (!strcmp(optarg, "server"))
-				client_first = 0;
-			else
-				usage();
-			break;
-		case 'a':
-			addr = address(optarg);
-			break;
-		case 'p':
-			port = number(optarg, 65535);
-			break;
-		case 'j':
-			jobs = number(optarg, MAX_JOBS);
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc || !cycles || client_first < 0 || !addr.s_addr ||
-	    !port || !jobs || port + jobs - 1 > 65535)
-		usage();
 
 	if (pipe(go) || pipe(ready))
 		die("pipe");
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	for (i = 0; i < jobs; i++) {
+	for (i = 0; i < j->jobs; i++) {
 		pids[i] = fork();
 		if (pids[i] < 0)
 			die("fork");
@@ -216,25 +223,24 @@ static int cmd_churn(int argc, char **argv)
 		close(go[1]);
 		close(ready[0]);
 		pin(i % (ncpu > 0 ? ncpu : 1));
-		lfd = listener(addr, port + i);
+		lfd = listener(j->addr, j->port + i);
 		/* Start together: all listen before the clock starts. */
 		if (write(ready[1], "r", 1) != 1)
 			die("write (ready)");
 		if (read(go[0], &c, 1) != 0)
 			die("read (start)");
-		for (n = 0; n < cycles; n++)
-			cycle(lfd, addr, port + i, client_first);
+		j->run(j, i, lfd);
 		_exit(0);
 	}
 	close(go[0]);
 	close(ready[1]);
-	for (i = 0; i < jobs; i++)
+	for (i = 0; i < j->jobs; i++)
 		if (read(ready[0], &c, 1) != 1)
 			die("read (a job died before it listened)");
 	t0 = now_ns();
 	close(go[1]);
 	st = 0;
-	for (i = 0; i < jobs; i++) {
+	for (i = 0; i < j->jobs; i++) {
 		int s;
 
 		if (waitpid(pids[i], &s, 0) < 0)
@@ -242,12 +248,63 @@ static int cmd_churn(int argc, char **argv)
 		if (!WIFEXITED(s) || WEXITSTATUS(s))
 			st = 1;
 	}
-	if (st) {
+	*ns = now_ns() - t0;
+	close(ready[0]);
+	return st;
+}
+
+static void churn_job(const struct job *j, unsigned long i, int lfd)
+{
+	unsigned long n;
+
+	for (n = 0; n < j->count; n++)
+		cycle(lfd, j->addr, j->port + i, NULL, j->client_first);
+}
+
+static int cmd_churn(int argc, char **argv)
+{
+	struct job j = { .jobs = 1, .client_first = -1, .run = churn_job };
+	unsigned long port = 0;
+	uint64_t ns;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "n:c:a:p:j:")) != -1) {
+		switch (opt) {
+		case 'n':
+			j.count = number(optarg, 10000000);
+			break;
+		case 'c':
+			if (!strcmp(optarg, "client"))
+				j.client_first = 1;
+			else if (!strcmp(optarg, "server"))
+				j.client_first = 0;
+			else
+				usage();
+			break;
+		case 'a':
+			j.addr = address(optarg);
+			break;
+		case 'p':
+			port = number(optarg, 65535);
+			break;
+		case 'j':
+			j.jobs = number(optarg, MAX_JOBS);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || !j.count || j.client_first < 0 ||
+	    !j.addr.s_addr || !port || !j.jobs || port + j.jobs - 1 > 65535)
+		usage();
+	j.port = port;
+
+	if (run_jobs(&j, &ns)) {
 		fputs("tw_bench: a churn job failed\n", stderr);
 		return 1;
 	}
-	printf("ns=%llu cycles=%lu\n", (unsigned long long)(now_ns() - t0),
-	       cycles * jobs);
+	printf("ns=%llu cycles=%lu\n", (unsigned long long)ns,
+	       j.count * j.jobs);
 	return 0;
 }
 
@@ -287,7 +344,7 @@ static int cmd_fill(int argc, char **argv)
 	for (n = 0; n < count; n++) {
 		if (n && n % per == 0)
 			to++;
-		cycle(lfd, (struct in_addr){ htonl(to) }, port, 1);
+		cycle(lfd, (struct in_addr){ htonl(to) }, port, NULL, 1);
 	}
 	if (count)
 		to++;
@@ -295,6 +352,66 @@ static int cmd_fill(int argc, char **argv)
 	       (unsigned long long)(now_ns() - t0), count,
 	       inet_ntop(AF_INET, &(struct in_addr){ htonl(to) }, next,
 			 sizeof(next)));
+	return 0;
+}
+
+/* Job i takes the addresses [first, last) of its share of j->count. */
+static void peers_job(const struct job *j, unsigned long i, int lfd)
+{
+	unsigned long first = j->count * i / j->jobs;
+	unsigned long last = j->count * (i + 1) / j->jobs, n;
+	struct in_addr from;
+
+	for (n = first; n < last; n++) {
+		from.s_addr = htonl(j->from + n);
+		cycle(lfd, j->addr, j->port + i, &from, 0);
+	}
+}
+
+static int cmd_peers(int argc, char **argv)
+{
+	struct job j = { .jobs = 1, .run = peers_job };
+	unsigned long port = 0;
+	struct in_addr from = { 0 };
+	char next[INET_ADDRSTRLEN];
+	uint64_t ns;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "n:a:p:s:j:")) != -1) {
+		switch (opt) {
+		case 'n':
+			j.count = number(optarg, 16777215);
+			break;
+		case 'a':
+			j.addr = address(optarg);
+			break;
+		case 'p':
+			port = number(optarg, 65535);
+			break;
+		case 's':
+			from = address(optarg);
+			break;
+		case 'j':
+			j.jobs = number(optarg, MAX_JOBS);
+			break;
+		default:
+			usage();
+		}
+	}
+	j.from = ntohl(from.s_addr);
+	if (optind != argc || !j.count || !j.addr.s_addr || !j.from ||
+	    !port || !j.jobs || port + j.jobs - 1 > 65535 ||
+	    j.count > UINT32_MAX - j.from)
+		usage();
+	j.port = port;
+
+	if (run_jobs(&j, &ns)) {
+		fputs("tw_bench: a peers job failed\n", stderr);
+		return 1;
+	}
+	printf("ns=%llu made=%lu next=%s\n", (unsigned long long)ns, j.count,
+	       inet_ntop(AF_INET, &(struct in_addr){ htonl(j.from + j.count) },
+			 next, sizeof(next)));
 	return 0;
 }
 
@@ -335,6 +452,8 @@ int main(int argc, char **argv)
 		return cmd_churn(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fill"))
 		return cmd_fill(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "peers"))
+		return cmd_peers(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "time"))
 		return cmd_time(argc - 1, argv + 1);
 	usage();

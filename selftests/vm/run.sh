@@ -15,7 +15,8 @@
 #        TWS_ACCEL, TWS_SMP, TWS_MEM, TWS_TIMEOUT: see boot.sh
 #        TWS_TESTS    check: these tests instead of selftests/TESTS
 #        TWS_NO_HOST  check: skip the checks of the tree on the host
-#        TWS_STRESS_LIFECYCLES, _RELOADS, _NAMESPACES, _SCALE: tw_stress.sh
+#        TWS_STRESS_LIFECYCLES, _RELOADS, _NAMESPACES, _SCALE: tw_stress.sh;
+#                     TWS_STRESS_DESTS, _CHURN: tw_readchurn.sh
 #        TWS_TEST_TIMEOUT  check: seconds each test may take (default: the
 #                     timeout= of selftests/settings)
 #        BENCH_MODE   bench: icount (default: one vCPU, -icount shift=0),
