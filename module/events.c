@@ -10,8 +10,10 @@
  * counted in nmissed instead), so each ring has one writer, its CPU, and
  * one reader, the drain, which holds the table's mutex.
  *
- * The drain runs in process context: every second, as soon as a ring is
- * half full (an irq_work kicks it), and before every read of /proc.  It
+ * The drain runs in process context, from a high-priority workqueue so
+ * that busy tasks do not starve it: every second, as soon as a ring is a
+ * quarter full (an irq_work kicks it), between the batches of a walk of
+ * the kernel's hash, and before every read of /proc.  It
  * applies the events of all CPUs in the order of their local_clock()
  * stamps.  When events were lost (a full ring) or probe hits missed (our
  * kprobes' nmissed moved), or the events themselves showed one missed,
@@ -58,6 +60,7 @@ static DEFINE_PER_CPU(struct irq_work, tws_kicks);
 static struct tws_ev *tws_buf, *tws_carry;
 static size_t tws_buf_len, tws_ncarry;
 static unsigned int *tws_cls;
+static struct workqueue_struct *tws_wq;
 static struct delayed_work tws_dwork;
 static bool tws_running;
 static u64 tws_lost_seen;		/* missed + dropped at the last repair */
@@ -79,7 +82,7 @@ void tws_push(const struct tws_ev *ev)
 	slot->now = jiffies;
 	/* Pairs with the drain's acquire: the slot is written. */
 	smp_store_release(&r->head, head + 1);
-	if (used + 1 == TWS_RING / 2)
+	if (used + 1 == TWS_RING / 4)
 		irq_work_queue(this_cpu_ptr(&tws_kicks));
 }
 
@@ -168,7 +171,7 @@ static void tws_drain(void)
 static void tws_reconcile(bool loading)
 {
 	tws_reconcile_begin();
-	tws_walk(loading);
+	tws_walk(loading, tws_drain);
 	tws_drain();
 	tws_reconcile_end(loading);
 }
@@ -191,13 +194,13 @@ static void tws_work(struct work_struct *work)
 	tws_sync();
 	tws_unlock();
 	if (READ_ONCE(tws_running))
-		queue_delayed_work(system_wq, &tws_dwork, HZ);
+		queue_delayed_work(tws_wq, &tws_dwork, HZ);
 }
 
 static void tws_kick(struct irq_work *w)
 {
 	if (READ_ONCE(tws_running))
-		mod_delayed_work(system_wq, &tws_dwork, 0);
+		mod_delayed_work(tws_wq, &tws_dwork, 0);
 }
 
 /*
@@ -212,7 +215,7 @@ void tws_events_start(void)
 	tws_reconcile(true);
 	tws_unlock();
 	WRITE_ONCE(tws_running, true);
-	queue_delayed_work(system_wq, &tws_dwork, HZ);
+	queue_delayed_work(tws_wq, &tws_dwork, HZ);
 }
 
 /* Once the probes are disarmed: nothing will push any more. */
@@ -231,6 +234,9 @@ int tws_events_init(void)
 	int cpu;
 
 	INIT_DELAYED_WORK(&tws_dwork, tws_work);
+	tws_wq = alloc_workqueue("tw_stats", WQ_HIGHPRI, 1);
+	if (!tws_wq)
+		return -ENOMEM;
 	tws_buf_len = (size_t)num_possible_cpus() * TWS_RING * 2;
 	tws_buf = kvmalloc_array(tws_buf_len, sizeof(*tws_buf), GFP_KERNEL);
 	tws_carry = kvmalloc_array(tws_buf_len / 2, sizeof(*tws_carry),
@@ -262,6 +268,9 @@ void tws_events_exit(void)
 		kvfree(per_cpu(tws_rings, cpu));
 		per_cpu(tws_rings, cpu) = NULL;
 	}
+	if (tws_wq)
+		destroy_workqueue(tws_wq);
+	tws_wq = NULL;
 	kvfree(tws_cls);
 	kvfree(tws_carry);
 	kvfree(tws_buf);

@@ -146,6 +146,20 @@ static bool tws_loaded;			/* the load-time walk is done */
 static bool tws_need_walk;		/* an event showed a missed one */
 
 /*
+ * The last entries taken for ghosts, so that a late end is not counted
+ * twice (tws_ghost_claim()).
+ */
+#define TWS_GHOSTS	256
+static struct tws_ghost {
+	const void *key;
+	u64 netc;
+	struct tws_dkey dkey;
+	u16 lport;
+	u8 cause;
+} tws_ghosts[TWS_GHOSTS];
+static unsigned int tws_nghosts;
+
+/*
  * What the namespaces that died since load left: their counts, their last
  * minisockets as purged.  Only the all-namespace view shows it.
  */
@@ -515,10 +529,40 @@ static void tws_ghost(struct tws_entry **pp, u32 now)
 {
 	struct tws_entry *e = *pp;
 	struct tws_net *tn = e->dest->tn;
+	struct tws_ghost *g = &tws_ghosts[tws_nghosts++ % TWS_GHOSTS];
 
+	g->key = e->key;
+	g->netc = tn->cookie;
+	g->dkey = e->dest->key;
+	g->dkey.dport = e->dport;
+	g->lport = e->lport;
+	g->cause = !time_before32(now, e->expires) ? TWS_END_TIMER :
+						     TWS_END_OTHER;
 	tn->c.reconciled++;
-	tws_remove(pp, !time_before32(now, e->expires) ? TWS_END_TIMER :
-		   TWS_END_OTHER, now);
+	tws_remove(pp, g->cause, now);
+}
+
+/*
+ * An end whose minisocket was taken for a ghost after all: its event was
+ * only late (in a ring not drained when the table was repaired).  The
+ * guessed cause gives way to the real one, and it is no correction.
+ */
+static bool tws_ghost_claim(struct tws_net *tn, const struct tws_ev *ev)
+{
+	struct tws_ghost *g;
+
+	for (g = tws_ghosts; g < tws_ghosts + TWS_GHOSTS; g++) {
+		if (g->key != ev->key || g->netc != ev->netc ||
+		    g->lport != ev->lport ||
+		    memcmp(&g->dkey, &ev->dkey, sizeof(g->dkey)))
+			continue;
+		g->key = NULL;
+		tn->c.ended[g->cause]--;
+		tn->c.ended[ev->cause]++;
+		tn->c.reconciled--;
+		return true;
+	}
+	return false;
 }
 
 /* Does @e stand for the minisocket @ev saw, or for an earlier one? */
@@ -792,8 +836,12 @@ static void tws_apply_class(struct tws_ev *c, unsigned int n)
 		return;
 	b = tws_next_of(c, n, 0, TWS_EV_BORN);
 	k = tws_next_of(c, n, 0, TWS_EV_KILL);
-	/* Another one still lives at this address: its end is to come. */
-	if (pp && !alive && b < n && tws_may_wait(c, n)) {
+	/*
+	 * Another one still lives at this address, or this one and its
+	 * birth comes again: an end is to come, from a ring not drained yet.
+	 */
+	if (pp && b < n && (!alive || (k == n && !(*pp)->walked)) &&
+	    tws_may_wait(c, n)) {
 		for (i = 0; i < n; i++)
 			c[i].flags |= TWS_EVF_WAIT;
 		return;
@@ -828,11 +876,17 @@ static void tws_apply_class(struct tws_ev *c, unsigned int n)
 			b = tws_next_of(c, n, b + 1, TWS_EV_BORN);
 			alive = true;
 		} else if (k < n) {
-			/* An end with no birth: maybe in a ring not drained. */
-			if (!tws_untracked_live(tn) && tws_may_wait(&c[k], 1))
-				c[k].flags |= TWS_EVF_WAIT;
-			else
-				tws_kill(tn, &c[k]);
+			/*
+			 * An end with no birth: of a ghost after all, or
+			 * with its birth in a ring not drained yet.
+			 */
+			if (!tws_ghost_claim(tn, &c[k])) {
+				if (!tws_untracked_live(tn) &&
+				    tws_may_wait(&c[k], 1))
+					c[k].flags |= TWS_EVF_WAIT;
+				else
+					tws_kill(tn, &c[k]);
+			}
 			k = tws_next_of(c, n, k + 1, TWS_EV_KILL);
 		} else {
 			break;

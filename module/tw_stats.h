@@ -199,7 +199,7 @@ u64 tws_events_dropped(void);
 u64 tws_events_memory(void);
 
 /* walk.c */
-unsigned int tws_walk(bool loading);
+unsigned int tws_walk(bool loading, void (*drain)(void));
 bool tws_is_tcp(const struct inet_timewait_sock *tw);
 bool tws_is_v6(const struct inet_timewait_sock *tw);
 void tws_snap(struct tws_ev *ev, const struct inet_timewait_sock *tw);

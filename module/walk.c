@@ -150,6 +150,7 @@ u8 tws_birth_role(struct net *net, const struct sock *sk,
 }
 
 struct tws_walk {
+	void (*drain)(void);
 	struct tws_ev *batch;
 	unsigned int n;
 	unsigned int found;
@@ -163,6 +164,8 @@ static void tws_walk_flush(struct tws_walk *w)
 	for (i = 0; i < w->n; i++)
 		tws_apply(&w->batch[i], w->loading);
 	w->n = 0;
+	/* The probes go on logging meanwhile: keep their rings from filling. */
+	w->drain();
 }
 
 /*
@@ -248,12 +251,13 @@ static void tws_walk_hash(struct tws_walk *w, struct inet_hashinfo *h)
 
 /*
  * Every minisocket of every live namespace, handed to the table as a
- * SEEN event.  The caller holds tws_lock().  Returns how many were seen.
+ * SEEN event, with @drain called between batches.  The caller holds
+ * tws_lock().  Returns how many were seen.
  */
-unsigned int tws_walk(bool loading)
+unsigned int tws_walk(bool loading, void (*drain)(void))
 {
 	struct inet_hashinfo *shared;
-	struct tws_walk w = { .loading = loading };
+	struct tws_walk w = { .loading = loading, .drain = drain };
 	struct net *net;
 
 	w.batch = kvmalloc_array(TWS_WALK_BATCH, sizeof(*w.batch), GFP_KERNEL);
