@@ -38,5 +38,8 @@ check "then tw_count equals sockstat" \
 	wait_until 5 eval '[ "$(field "$ns" tw_count)" == \
 		"$(sockstat_tw "$ns")" ]'
 check "and the identity holds" identity "$ns"
+echo "# tw_count $(field "$ns" tw_count), sockstat $(sockstat_tw "$ns")," \
+	"entered $(field "$ns" entered), ended $(field "$ns" ended)," \
+	"corrections $(field "$ns" reconciled)"
 
 finish
