@@ -14,7 +14,8 @@
 #   make stress N=1000000  tw_stress.sh (N lifecycles), tw_reload.sh, on 6.1
 #   make bench           the benchmark (selftests/bench/) in VMs booting
 #                        Debian 6.1; BENCH_MODE=tcg|kvm for real hardware
-#   make style           checkpatch.pl --no-tree on module/ and tools/
+#   make style           checkpatch.pl --no-tree on module/, tools/ and
+#                        the selftests' kernel modules
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -74,7 +75,7 @@ kselftest-framework:
 CHECKPATCH = $(CACHE)/linux/scripts/checkpatch.pl --no-tree --quiet
 style: kselftest-framework
 	$(CHECKPATCH) -f $(filter-out module/compat.h %.mod.c,$(wildcard module/*.[ch])) \
-		-f selftests/bench/floor/tw_floor.c
+		-f selftests/bench/floor/tw_floor.c -f selftests/hog/tw_hog.c
 	$(CHECKPATCH) --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
 		-f module/compat.h
 	$(CHECKPATCH) $(addprefix -f ,$(filter-out %/compiler.h, \

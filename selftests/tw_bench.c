@@ -34,6 +34,15 @@
  *	jobs do: job i on CPU i and port PORT+i.  Prints "ns=N made=COUNT
  *	next=ADDR" (the address after the last one used).
  *
+ *   tw_bench getppid -t SECONDS [-j JOBS]
+ *	Call getppid() in a loop for SECONDS in JOBS processes (default 1),
+ *	job i on CPU i (modulo the CPUs there are): the load that makes
+ *	selftests/hog's tw_hog.ko, a kprobe on getppid that spins, hold
+ *	every CPU inside a kprobe handler.  SIGTERM or SIGINT ends it
+ *	early, as does the end of the parent for a job.  Prints "ns=N
+ *	calls=C": the time from the start until the last job ended, and
+ *	the calls made in all.
+ *
  *   tw_bench time CMD [ARG...]
  *	Run CMD with its output to /dev/null; prints "ns=N" and exits with
  *	CMD's status.
@@ -74,6 +83,7 @@ static void usage(void)
 	      "       tw_bench fill -n COUNT -a ADDR -p PORT [-d PER_DEST]\n"
 	      "       tw_bench peers -n COUNT -a ADDR -p PORT -s FROM "
 	      "[-j JOBS]\n"
+	      "       tw_bench getppid -t SECONDS [-j JOBS]\n"
 	      "       tw_bench time CMD [ARG...]\n", stderr);
 	exit(2);
 }
@@ -415,6 +425,101 @@ static int cmd_peers(int argc, char **argv)
 	return 0;
 }
 
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* One job: getppid() until the deadline, a signal or an orphaned job. */
+static unsigned long getppid_job(pid_t parent, uint64_t end)
+{
+	unsigned long calls = 0;
+
+	while (!stopping) {
+		if (getppid() != parent)
+			break;
+		/* The clock is a system call too: look at it now and then. */
+		if (++calls % 64 == 0 && now_ns() >= end)
+			break;
+	}
+	return calls;
+}
+
+static int cmd_getppid(int argc, char **argv)
+{
+	unsigned long seconds = 0, jobs = 1, calls, sum = 0, i, j;
+	struct sigaction sa = { .sa_handler = on_stop };
+	pid_t pids[MAX_JOBS], parent = getpid();
+	int opt, ncpu, counts[2], st = 0;
+	uint64_t t0, end;
+
+	while ((opt = getopt(argc, argv, "t:j:")) != -1) {
+		switch (opt) {
+		case 't':
+			seconds = number(optarg, 86400);
+			break;
+		case 'j':
+			jobs = number(optarg, MAX_JOBS);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || !seconds || !jobs)
+		usage();
+
+	/* No SA_RESTART: a signal must get the parent out of waitpid(). */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
+		die("sigaction");
+	if (pipe(counts))
+		die("pipe");
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	t0 = now_ns();
+	end = t0 + seconds * 1000000000ull;
+	for (i = 0; i < jobs; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			die("fork");
+		if (pids[i])
+			continue;
+		close(counts[0]);
+		pin(i % (ncpu > 0 ? ncpu : 1));
+		calls = getppid_job(parent, end);
+		if (write(counts[1], &calls, sizeof(calls)) != sizeof(calls))
+			die("write (count)");
+		_exit(0);
+	}
+	close(counts[1]);
+	for (i = 0; i < jobs; i++) {
+		int s;
+
+		while (waitpid(pids[i], &s, 0) < 0) {
+			if (errno != EINTR)
+				die("waitpid");
+			/* Stopped early: so are the jobs. */
+			for (j = i; j < jobs; j++)
+				kill(pids[j], SIGTERM);
+		}
+		if (!WIFEXITED(s) || WEXITSTATUS(s))
+			st = 1;
+	}
+	for (i = 0; i < jobs; i++) {
+		if (read(counts[0], &calls, sizeof(calls)) != sizeof(calls))
+			break;
+		sum += calls;
+	}
+	if (st || i < jobs) {
+		fputs("tw_bench: a getppid job failed\n", stderr);
+		return 1;
+	}
+	printf("ns=%llu calls=%lu\n", (unsigned long long)(now_ns() - t0), sum);
+	return 0;
+}
+
 static int cmd_time(int argc, char **argv)
 {
 	uint64_t t0, t;
@@ -452,6 +557,8 @@ int main(int argc, char **argv)
 		return cmd_churn(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fill"))
 		return cmd_fill(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "getppid"))
+		return cmd_getppid(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "peers"))
 		return cmd_peers(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "time"))

@@ -169,6 +169,9 @@ run_one() {
 		esac
 	done
 	printf '%s\n' $main >"$stage/selftests/TESTS"
+	case " $main " in
+	*" tw_missed.sh "*) hog_stage "$series" "$stage" || return 1 ;;
+	esac
 	{
 		[ "$series" = 6.1 ] && echo TWS_STRESS_SCALE=1 ||
 			echo TWS_STRESS_SCALE=10
@@ -232,6 +235,23 @@ debug_boot() {
 	export TWS_TIMEOUT=${TWS_TIMEOUT:-3600}
 	export TWS_APPEND="slab_nomerge \
 slub_debug=A,tws_entry,tws_dest,tws_rank ${TWS_APPEND:-}"
+}
+
+# hog_stage SERIES STAGE: tw_missed.sh's tw_hog.ko, beside tw_stats.ko,
+# held to the same bar (W=1 quiet).
+hog_stage() {
+	local build="$cache/build-$1-hog"
+
+	rm -rf "$build"
+	mkdir -p "$build"
+	cp "$top/selftests/hog/Kbuild" "$top/selftests/hog/tw_hog.c" "$build/"
+	if ! "$here/kbuild.sh" "$1" "$build" >"$build/build.log" 2>&1 ||
+		grep -q 'warning:' "$build/build.log"; then
+		cat "$build/build.log" >&2
+		echo "run.sh: tw_hog.ko does not build quietly for $1" >&2
+		return 1
+	fi
+	cp "$build/tw_hog.ko" "$2/"
 }
 
 # bench_stage SERIES STAGE: the floor module, tw_bench and the scripts.
