@@ -69,8 +69,21 @@ in_ns "$ns" "$TW_BENCH" peers -n "$DESTS" -a 127.0.0.1 -p 7000 \
 	-s 127.1.0.1 -j "$ncpu" >/dev/null || die "tw_bench peers failed"
 made=$((SECONDS - start))
 echo "# $DESTS server-side TIME_WAITs from as many peers in $made s"
-check "all $DESTS alive at once: sockstat and tw_count agree" \
-	wait_until 5 counts_settled "$ns" "$DESTS"
+# The first expire 60 s after they were made: on a slow emulator, before
+# the fill ends.  Then the count only falls, and ours must lie between
+# sockstat's before and after it.
+if [ $made -lt 50 ]; then
+	check "all $DESTS alive at once: sockstat and tw_count agree" \
+		wait_until 5 counts_settled "$ns" "$DESTS"
+else
+	before=$(sockstat_tw "$ns")
+	ours=$(field "$ns" tw_count)
+	after=$(sockstat_tw "$ns")
+	echo "# the fill outlasted TIME_WAIT: sockstat $before, ours $ours," \
+		"sockstat $after"
+	check "tw_count within sockstat's before and after it" \
+		test "$after" -le "$ours" -a "$ours" -le "$before"
+fi
 
 # 2. One read of each file at this size, in the quiet.
 tw=$(sockstat_tw "$ns")
