@@ -176,12 +176,19 @@ static void tws_reconcile(bool loading)
 	tws_reconcile_end(loading);
 }
 
-/* Bring the table up to date; the caller holds tws_lock(). */
+/*
+ * Bring the table up to date; the caller holds tws_lock().  What waited
+ * for its other half is applied by a second drain: its other half, if it
+ * was logged before this call, is in the rings by now, and a reader
+ * must not see the table a drain behind.
+ */
 void tws_sync(void)
 {
 	u64 lost = tws_probes_missed() + tws_events_dropped();
 
 	tws_drain();
+	if (tws_ncarry)
+		tws_drain();
 	if (lost == tws_lost_seen && !tws_dirty())
 		return;
 	tws_reconcile(false);
