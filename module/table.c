@@ -655,7 +655,8 @@ static void tws_born(struct tws_net *tn, const struct tws_ev *ev)
 {
 	struct tws_entry **pp = tws_find(ev->key);
 
-	if (pp && (*pp)->walked && tws_same(*pp, ev)) {
+	if (pp && (*pp)->walked && tws_same(*pp, ev) &&
+	    !time_after32(ev->expires, (*pp)->expires)) {
 		/* The walk got there first: now its birth is known. */
 		(*pp)->walked = 0;
 		(*pp)->born = ev->now;
@@ -830,24 +831,31 @@ static void tws_apply_class(struct tws_ev *c, unsigned int n)
 	struct tws_entry **pp = tws_find(c[0].key);
 	struct tws_net *tn = tws_net_find(c[0].netc);
 	unsigned int b, k, r = 0, i;
-	bool alive = pp && tws_same(*pp, c);
+	bool alive = pp && tws_same(*pp, c), own;
 
 	if (!tn)
 		return;
 	b = tws_next_of(c, n, 0, TWS_EV_BORN);
 	k = tws_next_of(c, n, 0, TWS_EV_KILL);
 	/*
-	 * Another one still lives at this address, or this one and its
-	 * birth comes again: an end is to come, from a ring not drained yet.
+	 * The walk found it before its birth was drained: that birth is
+	 * the first, unless it is of the next one at the same address and
+	 * ports (a SYN reopened it), whose timer runs out later than any
+	 * timer the walk can have seen.
 	 */
-	if (pp && b < n && (!alive || (k == n && !(*pp)->walked)) &&
+	own = alive && (*pp)->walked && b < n &&
+	      !time_after32(c[b].expires, (*pp)->expires);
+	/*
+	 * Another one still lives at this address, or this one and a birth
+	 * comes again: an end is to come, from a ring not drained yet.
+	 */
+	if (pp && b < n && !own && (!alive || k == n) &&
 	    tws_may_wait(c, n)) {
 		for (i = 0; i < n; i++)
 			c[i].flags |= TWS_EVF_WAIT;
 		return;
 	}
-	/* The walk found it first: its birth refreshes it. */
-	if (alive && (*pp)->walked && b < n) {
+	if (own) {
 		tws_born(tn, &c[b]);
 		b = tws_next_of(c, n, b + 1, TWS_EV_BORN);
 	}
