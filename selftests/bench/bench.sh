@@ -131,7 +131,7 @@ counters() {
 	emit "kind=counters mode=$1" "$(awk '
 		$1 ~ /^(entered|ended|untracked|overflow|probe_missed|events_dropped|reconciled)$/ &&
 		$2 ~ /^[0-9]+$/ && !($1 in v) { v[$1] = $2; o[++n] = $1 }
-		END { for (i = 1; i <= n; i++) printf "%s%s=%s", i > 1 ? " " : "", o[i], v[o[i]] }
+		END { for (i = 1; i <= n; i++) printf "%s%s=%s", (i > 1 ? " " : ""), o[i], v[o[i]] }
 	' /proc/tw_stats)"
 }
 
@@ -200,6 +200,12 @@ field() {
 	sed -n "s/^$1  *\([0-9]*\)\$/\1/p" /proc/tw_stats
 }
 
+# The whole module's memory: in the "all" view of /proc/tw_stats only.
+module_bytes() {
+	{ echo all >&3 && cat <&3; } 3<>/proc/tw_stats |
+		sed -n 's/^module_memory_bytes  *\([0-9]*\)$/\1/p'
+}
+
 sizes() {
 	local reps=$1 size have=0 next=127.2.0.1 out rep free0 free1 t
 
@@ -220,7 +226,7 @@ sizes() {
 			"tracked=$(field tw_count)" \
 			"untracked=$(field untracked)" \
 			"table_bytes=$(field table_memory_bytes)" \
-			"module_bytes=$(field module_memory_bytes)" \
+			"module_bytes=$(module_bytes)" \
 			"memfree_drop_bytes=$(((free0 - free1) * 1024))"
 
 		for rep in $(seq "$reps"); do

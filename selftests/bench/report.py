@@ -221,7 +221,8 @@ def counters(rows, out):
     out.append("|---|---|" + "---|" * len(keys))
     for where, rs in res.items():
         out.append("| %s | %d | %s |" % (where, len(rs), " | ".join(
-            "%d" % max(x.get(k, 0) for x in rs) for k in keys)))
+            "%d" % max(x[k] for x in rs if k in x)
+            if any(k in x for x in rs) else "—" for k in keys)))
     return res
 
 
@@ -255,7 +256,7 @@ def sizes(rows, out, verdicts):
                     if tracked:
                         s["bytes_per_socket"] = \
                             int(r["table_bytes"]) / tracked
-                    if "module_bytes" in r:
+                    if r.get("module_bytes"):
                         # Everything: the namespace's share and the hash
                         # tables and event rings no namespace owns.
                         s["module_bytes"] = int(r["module_bytes"])
