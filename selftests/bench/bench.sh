@@ -9,6 +9,9 @@
 #
 # Usage: bench.sh churn REPS CYCLES JOBS   hot-path overhead
 #        bench.sh sizes REPS SIZES          listing, summary, memory, load
+#        bench.sh reader REPS CYCLES        churn with tw_stats loaded,
+#                                           with and without a reader of
+#                                           /proc/tw_stats beside it
 #   SIZES is a list like "1000 30000 200000", smallest first.
 # Exit:  0 when every measurement ran, 1 otherwise (the reason on stderr).
 set -u
@@ -116,7 +119,75 @@ churn() {
 				emit "kind=churn mode=$mode closer=$closer" \
 					"rep=$rep jobs=$jobs $out"
 			done
+			[ "$mode" != tw_stats ] || counters "$mode"
 			mode_off "$mode"
+		done
+	done
+}
+
+# counters MODE: tw_stats' loss and repair counters (the initial
+# namespace's, the first of each), before it is unloaded.
+counters() {
+	emit "kind=counters mode=$1" "$(awk '
+		$1 ~ /^(entered|ended|untracked|overflow|probe_missed|events_dropped|reconciled)$/ &&
+		$2 ~ /^[0-9]+$/ && !($1 in v) { v[$1] = $2; o[++n] = $1 }
+		END { for (i = 1; i <= n; i++) printf "%s%s=%s", (i > 1 ? " " : ""), o[i], v[o[i]] }
+	' /proc/tw_stats)"
+}
+
+# Reader beside churn: cat /proc/tw_stats in a loop, on the same vCPU.
+rstop=/tmp/bench-reader.stop
+rcount=/tmp/bench-reader.count
+reader_pid=""
+
+reader_on() {
+	rm -f "$rstop" "$rcount"
+	bash -c 'n=0
+		until [ -e "$1" ]; do
+			cat /proc/tw_stats >/dev/null || exit 1
+			n=$((n + 1))
+		done
+		echo "$n" >"$2"' _ "$rstop" "$rcount" &
+	reader_pid=$!
+}
+
+reader_off() {	# sets reads to the reads it made
+	touch "$rstop"
+	wait "$reader_pid" || die "the reader of /proc/tw_stats failed"
+	reader_pid=""
+	reads=$(cat "$rcount") || die "the reader did not count its reads"
+}
+
+# reader REPS CYCLES: per repetition, interleaved, churn with no module,
+# with tw_stats, and with tw_stats and the reader; each reader run is
+# followed by one timed read of /proc/tw_stats alone (the table as the
+# reader left it), to tell the reader's own time from what it costs the
+# churn beyond that.
+reader() {
+	local reps=$1 cycles=$2 rep mode closer out addr net=100 reads
+
+	"$TWB" churn -n "$cycles" -c server -a 127.1.255.1 -p 5000 \
+		>/dev/null || die "warm-up churn failed"
+	for rep in $(seq "$reps"); do
+		for mode in none tw_stats tw_stats_reader; do
+			mode_on "${mode%_reader}"
+			for closer in server client; do
+				net=$((net + 1))
+				addr=127.1.$((net / 250)).$((net % 250 + 1))
+				reads=""
+				[ "$mode" != tw_stats_reader ] || reader_on
+				out=$("$TWB" churn -n "$cycles" -c "$closer" \
+					-a "$addr" -p 5000 -j 1) ||
+					die "churn failed ($mode, $closer)"
+				[ "$mode" != tw_stats_reader ] || reader_off
+				emit "kind=readchurn mode=$mode closer=$closer" \
+					"rep=$rep jobs=1 $out${reads:+ reads=$reads}"
+				[ "$mode" != tw_stats_reader ] ||
+					emit "kind=readone closer=$closer" \
+						"rep=$rep ns=$(ns cat /proc/tw_stats)"
+			done
+			[ "$mode" = none ] || counters "$mode"
+			mode_off "${mode%_reader}"
 		done
 	done
 }
@@ -127,6 +198,12 @@ meminfo_kb() {
 
 field() {
 	sed -n "s/^$1  *\([0-9]*\)\$/\1/p" /proc/tw_stats
+}
+
+# The whole module's memory: in the "all" view of /proc/tw_stats only.
+module_bytes() {
+	{ echo all >&3 && cat <&3; } 3<>/proc/tw_stats |
+		sed -n 's/^module_memory_bytes  *\([0-9]*\)$/\1/p'
 }
 
 sizes() {
@@ -149,6 +226,7 @@ sizes() {
 			"tracked=$(field tw_count)" \
 			"untracked=$(field untracked)" \
 			"table_bytes=$(field table_memory_bytes)" \
+			"module_bytes=$(module_bytes)" \
 			"memfree_drop_bytes=$(((free0 - free1) * 1024))"
 
 		for rep in $(seq "$reps"); do
@@ -166,6 +244,7 @@ sizes() {
 		# Every socket must still be there, or the sizes are wrong.
 		emit "kind=check size=$size tw=$(sockstat_tw)" \
 			"tracked=$(field tw_count)"
+		counters "size$size"
 		emit "kind=load op=rmmod size=$size ns=$(ns rmmod tw_stats)"
 	done
 }
@@ -179,7 +258,12 @@ sizes)
 	[ $# -eq 3 ] || die "usage: bench.sh sizes REPS SIZES"
 	emit "kind=env kernel=$(uname -r) cpus=$(nproc)"
 	sizes "$2" "$3" ;;
+reader)
+	[ $# -eq 3 ] || die "usage: bench.sh reader REPS CYCLES"
+	emit "kind=env kernel=$(uname -r) cpus=$(nproc)"
+	reader "$2" "$3" ;;
 *)
-	die "usage: bench.sh churn REPS CYCLES JOBS | sizes REPS SIZES" ;;
+	die "usage: bench.sh churn REPS CYCLES JOBS | sizes REPS SIZES |" \
+		"reader REPS CYCLES" ;;
 esac
 emit "kind=done"

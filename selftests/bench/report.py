@@ -116,6 +116,116 @@ def churn(rows, log, out, verdicts):
     return res
 
 
+def readchurn(rows, out):
+    """Reader beside churn: tw_stats' churn overhead with cat /proc/tw_stats
+    in a loop on the same vCPU against without it, paired per repetition,
+    and what each read added to the churn against one read's own time."""
+    mine = [r for r in rows if r["kind"] == "readchurn"]
+    if not mine:
+        return None
+    one = {}   # closer -> rep -> ns of one read alone, after the run
+    for r in rows:
+        if r["kind"] == "readone":
+            one.setdefault(r["closer"], {})[r["rep"]] = int(r["ns"])
+    res = {"closers": {}}
+    names = {"none": "no module", "tw_stats": "tw_stats",
+             "tw_stats_reader": "tw_stats, reader beside"}
+    for closer in ("server", "client"):
+        per, reads, ns = {}, {}, {}
+        for r in mine:
+            if r["closer"] != closer:
+                continue
+            per.setdefault(r["mode"], {})[r["rep"]] = \
+                int(r["ns"]) / int(r["cycles"])
+            ns.setdefault(r["mode"], {})[r["rep"]] = int(r["ns"])
+            if "reads" in r:
+                reads[r["rep"]] = int(r["reads"])
+        c = {}
+        for mode in names:
+            if mode not in per:
+                continue
+            reps = sorted(set(per[mode]) & set(per.get("none", {})))
+            c[mode] = {"ns_per_cycle": stats(list(per[mode].values()))}
+            if reps and mode != "none":
+                c[mode]["overhead"] = stats(
+                    [per[mode][k] / per["none"][k] - 1 for k in reps])
+        if "tw_stats" in per and "tw_stats_reader" in per:
+            reps = sorted(set(per["tw_stats"]) & set(per["tw_stats_reader"]))
+            c["reader_ratio"] = stats(
+                [per["tw_stats_reader"][k] / per["tw_stats"][k] - 1
+                 for k in reps])
+            rr = [k for k in reps if reads.get(k)]
+            if rr:
+                c["reads"] = stats([reads[k] for k in rr])
+                added = {k: (ns["tw_stats_reader"][k] - ns["tw_stats"][k]) /
+                         reads[k] for k in rr}
+                c["added_ns_per_read"] = stats(list(added.values()))
+                ro = [k for k in rr if k in one.get(closer, {})]
+                if ro:
+                    c["read_alone_ns"] = stats([one[closer][k] for k in ro])
+                    c["added_over_read_alone"] = stats(
+                        [added[k] / one[closer][k] for k in ro])
+        res["closers"][closer] = c
+
+    out.append("")
+    out.append("| mode (reader beside churn) | closes first | "
+               "µs per cycle, median (range) | "
+               "overhead vs no module, median (range) |")
+    out.append("|---|---|---|---|")
+    for closer, c in res["closers"].items():
+        for mode in names:
+            if mode not in c:
+                continue
+            m = c[mode]
+            out.append("| %s | %s | %s | %s |" % (
+                names[mode], closer,
+                spread(m["ns_per_cycle"], lambda v: "%.2f" % (v / 1000)),
+                spread(m["overhead"], pct) if "overhead" in m else "—"))
+    out.append("")
+    out.append("| closes first | churn with reader ÷ without, tw_stats "
+               "loaded, median (range) | reads during a run | "
+               "churn time added per read, ms | one read alone, ms | "
+               "added ÷ alone |")
+    out.append("|---|---|---|---|---|---|")
+    for closer, c in res["closers"].items():
+        if "reader_ratio" not in c:
+            continue
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            closer, spread(c["reader_ratio"], pct),
+            spread(c["reads"], lambda v: "%d" % v)
+            if "reads" in c else "—",
+            spread(c["added_ns_per_read"], lambda v: "%.2f" % (v / 1e6))
+            if "added_ns_per_read" in c else "—",
+            spread(c["read_alone_ns"], lambda v: "%.2f" % (v / 1e6))
+            if "read_alone_ns" in c else "—",
+            spread(c["added_over_read_alone"], lambda v: "%.2f" % v)
+            if "added_over_read_alone" in c else "—"))
+    return res
+
+
+def counters(rows, out):
+    """tw_stats' loss and repair counters, as each boot left them."""
+    mine = [r for r in rows if r["kind"] == "counters"]
+    if not mine:
+        return None
+    keys = ["entered", "ended", "untracked", "overflow", "probe_missed",
+            "events_dropped", "reconciled"]
+    res = {}
+    for r in mine:
+        where = "%s %s" % (r["log"].rsplit("/", 1)[-1], r["mode"])
+        res.setdefault(where, []).append(
+            {k: int(r[k]) for k in keys if k in r})
+    out.append("")
+    out.append("| boot, mode | unloads | " + " | ".join(
+        "%s, max" % k for k in keys) + " |")
+    out.append("|---|---|" + "---|" * len(keys))
+    for where, rs in res.items():
+        out.append("| %s | %d | %s |" % (where, len(rs), " | ".join(
+            "%d" % max(x[k] for x in rs if k in x)
+            if any(k in x for x in rs) else "—" for k in keys)))
+    return res
+
+
 def sizes(rows, out, verdicts):
     mine = [r for r in rows if r["kind"] in ("list", "summary", "load",
                                              "check", "fill")]
@@ -146,6 +256,13 @@ def sizes(rows, out, verdicts):
                     if tracked:
                         s["bytes_per_socket"] = \
                             int(r["table_bytes"]) / tracked
+                    if r.get("module_bytes"):
+                        # Everything: the namespace's share and the hash
+                        # tables and event rings no namespace owns.
+                        s["module_bytes"] = int(r["module_bytes"])
+                        if tracked:
+                            s["module_bytes_per_socket"] = \
+                                int(r["module_bytes"]) / tracked
             elif r["kind"] == "check":
                 s["tw_after"] = int(r["tw"])
                 s["tracked_after"] = int(r["tracked"])
@@ -171,13 +288,17 @@ def sizes(rows, out, verdicts):
                 "at most 0.25" % (size, ratio["median"]),
                 ratio["median"] <= 0.25))
 
+    # Older runs recorded the namespace's table_memory_bytes alone.
+    whole = any("module_bytes" in s for s in res.values())
     out.append("")
     out.append("| TIME_WAIT sockets | cat /proc/tw_stats, ms | "
                "cat /proc/net/sockstat, ms | insmod, ms | rmmod, ms | "
-               "module bytes per socket | MemFree drop per socket |")
-    out.append("|---|---|---|---|---|---|---|")
+               "module bytes per socket | " +
+               ("namespace's table bytes per socket | " if whole else "") +
+               "MemFree drop per socket |")
+    out.append("|---|---|---|---|---|---|---|" + ("---|" if whole else ""))
     for size, s in res.items():
-        out.append("| %d | %s | %s | %s | %s | %s | %s |" % (
+        out.append("| %d | %s | %s | %s | %s | %s | %s%s |" % (
             size,
             spread(s["ms"]["tw_stats"], lambda v: "%.2f" % v)
             if "tw_stats" in s["ms"] else "—",
@@ -185,8 +306,12 @@ def sizes(rows, out, verdicts):
             if "sockstat" in s["ms"] else "—",
             "%.1f" % s["insmod_ms"] if "insmod_ms" in s else "—",
             "%.1f" % s["rmmod_ms"] if "rmmod_ms" in s else "—",
-            "%.1f" % s["bytes_per_socket"]
-            if "bytes_per_socket" in s else "—",
+            "%.1f" % s[mem]
+            if (mem := "module_bytes_per_socket" if whole
+                else "bytes_per_socket") in s else "—",
+            "%.1f | " % s["bytes_per_socket"]
+            if whole and "bytes_per_socket" in s else
+            "— | " if whole else "",
             "%.1f" % (s["memfree_drop_bytes"] / s["tracked"])
             if s.get("tracked") else "—"))
 
@@ -197,8 +322,9 @@ def sizes(rows, out, verdicts):
         verdicts.append(("summary: /proc/tw_stats at %d takes %.2f× its "
                          "time at %d, at most 2" % (big, b / a, small),
                          b <= 2 * a))
-    if "bytes_per_socket" in res[big]:
-        v = res[big]["bytes_per_socket"]
+    mem = ("module_bytes_per_socket" if whole else "bytes_per_socket")
+    if mem in res[big]:
+        v = res[big][mem]
         verdicts.append(("memory at %d: %.1f bytes per tracked socket, "
                          "at most 64" % (big, v), v <= 64))
     for size, s in res.items():
@@ -230,6 +356,12 @@ def main():
         if c:
             result["churn"]["jobs=%d" % c["jobs"]] = c
     result["sizes"] = sizes(rows, out, verdicts)
+    r = readchurn(rows, out)
+    if r:
+        result["readchurn"] = r
+    r = counters(rows, out)
+    if r:
+        result["counters"] = r
 
     out.append("")
     out.append("| target | met |")

@@ -22,7 +22,8 @@
 #        BENCH_MODE   bench: icount (default: one vCPU, -icount shift=0),
 #                     tcg (plain emulation) or kvm (real hardware)
 #        BENCH_REPS (5), BENCH_CYCLES (2000 a run), BENCH_SIZES ("1000
-#                     30000 200000"), BENCH_BIG_REPS (3): see bench_boots
+#                     30000 200000"), BENCH_BIG_REPS (3), BENCH_KINDS
+#                     ("churn sizes contention reader"): see bench_boots
 # Exit:  check: 0 when every test on every kernel passed.  One line per
 #        kernel, then the sum as the last line: "N passed, N failed".
 set -eu
@@ -276,25 +277,42 @@ bench_stage() {
 # until its last read: 200k take about 20 s to make and ss needs about
 # 8 s a read there, hence at most BENCH_BIG_REPS (3) repetitions from
 # 100k up; "contention" repeats the churn with two jobs on two vCPUs in
-# plain emulation (or KVM), which only shows a trend.
+# plain emulation (or KVM), which only shows a trend; "reader" runs the
+# churn with tw_stats loaded with and without cat /proc/tw_stats in a loop
+# beside it, on one vCPU.  BENCH_KINDS picks and orders the kinds
+# ("sizes" stands for one boot per size).
 bench_boots() {
 	local kver=$1 vmlinuz=$2 initrd=$3 kind accel icount smp args log
 	local bmode=${BENCH_MODE:-icount} reps=${BENCH_REPS:-5}
 	local cycles=${BENCH_CYCLES:-2000}
 	local sizes=${BENCH_SIZES:-1000 30000 200000}
-	local logs=() kinds="churn" size n
+	local logs=() kinds="" size n
 
 	case $bmode in
-	icount) accel=tcg icount=shift=0 ;;
-	tcg | kvm) accel=$bmode icount="" ;;
+	icount | tcg | kvm) ;;
 	*) echo "run.sh: BENCH_MODE is icount, tcg or kvm" >&2; return 2 ;;
 	esac
-	for size in $sizes; do
-		kinds="$kinds size$size"
+	for kind in ${BENCH_KINDS:-churn sizes contention reader}; do
+		case $kind in
+		sizes)
+			for size in $sizes; do
+				kinds="$kinds size$size"
+			done ;;
+		churn | size[0-9]* | contention | reader) kinds="$kinds $kind" ;;
+		*)
+			echo "run.sh: BENCH_KINDS: churn, sizes, sizeN," \
+				"contention or reader, not $kind" >&2
+			return 2 ;;
+		esac
 	done
-	for kind in $kinds contention; do
+	for kind in $kinds; do
+		case $bmode in
+		icount) accel=tcg icount=shift=0 ;;
+		*) accel=$bmode icount="" ;;
+		esac
 		case $kind in
 		churn) smp=1 args="churn,$reps,$cycles,1" ;;
+		reader) smp=1 args="reader,$reps,$cycles" ;;
 		size*)
 			size=${kind#size} n=$reps
 			[ "$size" -lt 100000 ] ||
