@@ -241,7 +241,7 @@ int tws_events_init(void)
 	int cpu;
 
 	INIT_DELAYED_WORK(&tws_dwork, tws_work);
-	tws_wq = alloc_workqueue("tw_stats", WQ_HIGHPRI, 1);
+	tws_wq = alloc_workqueue("tw_stats", WQ_UNBOUND | WQ_HIGHPRI, 1);
 	if (!tws_wq)
 		return -ENOMEM;
 	tws_buf_len = (size_t)num_possible_cpus() * TWS_RING * 2;

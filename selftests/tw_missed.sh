@@ -62,9 +62,8 @@ hog_stop() {
 cleanup() {
 	touch "$stop"
 	hog_stop
-	exec 7>&-
 	tws_cleanup
-	rm -f "$stop" "$drv_out" "$drv_out.made"
+	rm -f "$stop" "$drv_out"
 }
 trap cleanup EXIT
 
@@ -78,8 +77,7 @@ batch_left() {
 # last timer of the batch, as ss writes them: 59sec, 1min, 5.120ms (5.12
 # s) or 850ms.
 batch_timers() {
-	in_ns "$ns" ss -Htano state time-wait state fin-wait-2 \
-		"$BATCH_PORTS" | awk '
+	in_ns "$ns" ss -Htano state time-wait "$BATCH_PORTS" | awk '
 		match($0, /timewait,[^,]*/) {
 			t = substr($0, RSTART + 9, RLENGTH - 9)
 			left = 0
@@ -148,28 +146,10 @@ new_ns ns
 check "tw_hog refuses spin_us=0" \
 	eval '! insmod "$TWS_HOG_KO" spin_us=0 2>/dev/null'
 
-# 1. The batch, made at full speed before anything hogs the CPUs.  Where
-# the stress is cut (TWS_STRESS_SCALE above 1, all kernels but 6.1),
-# orphaned FIN_WAIT2 minisockets stand in for the TIME_WAITs: they end
-# through the same timer and inet_twsk_kill(), after tcp_fin_timeout
-# (5 s here) instead of 60 s; tw_gen holds their peers open meanwhile.
-if [ "$scale" -gt 1 ]; then
-	what="FIN_WAIT2 minisockets"
-	in_ns "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=5
-	fifo="$TMPDIR/tws-missed-hold.$$"
-	mkfifo "$fifo"
-	bg_ns "$ns" "$TW_GEN" pairs -v -n "$BATCH" -p 5000 --fin-wait2 0 \
-		<"$fifo" >"$drv_out.made"
-	exec 7>"$fifo"
-	rm -f "$fifo"
-	wait_until 60 grep -q made "$drv_out.made" || die "batch failed"
-else
-	what="TIME_WAITs"
-	in_ns "$ns" "$TW_BENCH" churn -n $((BATCH / ncpu)) -c client \
-		-a 127.0.0.1 -p 5000 -j "$ncpu" >/dev/null ||
-		die "batch failed"
-fi
-check_eq "the batch is $BATCH $what" "$BATCH" "$(batch_left)"
+# 1. The batch, made at full speed before anything hogs the CPUs.
+in_ns "$ns" "$TW_BENCH" churn -n $((BATCH / ncpu)) -c client \
+	-a 127.0.0.1 -p 5000 -j "$ncpu" >/dev/null || die "batch failed"
+check_eq "the batch is $BATCH TIME_WAITs" "$BATCH" "$(batch_left)"
 made=$((SECONDS - t0))
 
 # 2. The hog, from a few seconds before the first of the batch's timers
@@ -218,7 +198,7 @@ settled() {
 }
 wait_until 10 settled
 tw=$(sockstat_tw "$ns")
-echo "# made $BATCH $what in $made s; now tw_count" \
+echo "# made $BATCH TIME_WAITs in $made s; now tw_count" \
 	"$(field "$ns" tw_count), sockstat tw $tw; entered" \
 	"$(field "$ns" entered), ended $(field "$ns" ended) (timer" \
 	"$(field "$ns" ended_timer), other $(field "$ns" ended_other))"
