@@ -140,7 +140,7 @@ static struct tws_net *tws_init_tn;
  * that failslab can fail every allocation of the table, and only ours.
  */
 static struct kmem_cache *tws_entry_cache, *tws_dest_cache, *tws_rank_cache;
-static unsigned int tws_nr_entries, tws_nr_dests, tws_nr_nets;
+static unsigned int tws_nr_entries;
 static u8 tws_gen;
 static bool tws_loaded;			/* the load-time walk is done */
 static bool tws_need_walk;		/* an event showed a missed one */
@@ -439,7 +439,6 @@ static struct tws_dest *tws_dest_get(struct tws_net *tn,
 	/* A rank for each destination: tws_rank_move() never allocates. */
 	list_add(&r->node, &tn->spare);
 	tn->nr_dests++;
-	tws_nr_dests++;
 	return d;
 }
 
@@ -477,7 +476,6 @@ static void tws_unlink(struct tws_entry *e)
 	kmem_cache_free(tws_rank_cache, r);
 	kmem_cache_free(tws_dest_cache, d);
 	tn->nr_dests--;
-	tws_nr_dests--;
 }
 
 /*
@@ -1267,7 +1265,6 @@ int tws_net_add(struct net *net)
 	list_add_tail(&tn->node, &tws_nlist);
 	if (net_eq(net, &init_net))
 		tws_init_tn = tn;
-	tws_nr_nets++;
 	return 0;
 }
 
@@ -1313,7 +1310,6 @@ void tws_net_del(struct net *net)
 	list_del(&tn->node);
 	if (tws_init_tn == tn)
 		tws_init_tn = NULL;
-	tws_nr_nets--;
 	kfree(tn);
 }
 
