@@ -616,7 +616,7 @@ static void tw_text_ns(FILE *f, const struct tws_ns *ns,
 	else
 		tw_field(f, "", "tcp_timestamps %llu",
 			 (unsigned long long)v[TWS_K_TCP_TIMESTAMPS]);
-	tw_field(f, "module", "%s of table memory (all namespaces)",
+	tw_field(f, "module", "%s of table memory for this namespace",
 		 tw_fmt_bytes(b1, sizeof(b1), v[TWS_K_TABLE_MEMORY_BYTES]));
 	if (!nh)
 		return;
