@@ -33,11 +33,14 @@ done
 
 restore() {
 	echo 0 >"$fs/probability"
+	echo Y >"$fs/ignore-gfp-wait"
 }
 new_ns ns
 
 # Only marked caches (ours), one allocation in four, however many,
-# quietly.
+# quietly; ours may sleep (the table is filled in process context), which
+# failslab spares unless told.
+echo N >"$fs/ignore-gfp-wait"
 echo Y >"$fs/cache-filter"
 echo 25 >"$fs/probability"
 echo 1 >"$fs/interval"
