@@ -424,8 +424,11 @@ static struct tws_dest *tws_dest_get(struct tws_net *tn,
 	d = kmem_cache_zalloc(tws_dest_cache, GFP_KERNEL | __GFP_NOWARN);
 	r = kmem_cache_zalloc(tws_rank_cache, GFP_KERNEL | __GFP_NOWARN);
 	if (!d || !r) {
-		kmem_cache_free(tws_rank_cache, r);
-		kmem_cache_free(tws_dest_cache, d);
+		/* kmem_cache_free() takes no NULL, unlike kfree(). */
+		if (r)
+			kmem_cache_free(tws_rank_cache, r);
+		if (d)
+			kmem_cache_free(tws_dest_cache, d);
 		return NULL;
 	}
 	d->key = *k;
