@@ -117,7 +117,8 @@ tenant() {
 	shift
 	"${nobody[@]}" unshare -Urn bash -c "$tenant_sh" _ "$dir/$name" "$@" &
 	tws_pids+=($!)
-	wait_until 180 test -s "$dir/$name.made" &&
+	# The debug kernel beside other VMs took minutes over a fill.
+	wait_until 600 test -s "$dir/$name.made" &&
 		[ "$(cat "$dir/$name.made")" == 0 ] && return
 	sed 's/^/# /' "$dir/$name.out" 2>/dev/null
 	return 1
