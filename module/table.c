@@ -901,9 +901,19 @@ static void tws_apply_class(struct tws_ev *c, unsigned int n)
 			break;
 		}
 	}
-	for (; r < n; r++)
-		if (c[r].type == TWS_EV_REARM)
+	/*
+	 * Re-arms left over: with no birth before them, their birth may be
+	 * in a ring not drained yet, and the entry would keep FIN_WAIT2.
+	 */
+	for (; r < n; r++) {
+		if (c[r].type != TWS_EV_REARM)
+			continue;
+		pp = tws_find(c[r].key);
+		if ((!pp || !tws_same(*pp, &c[r])) && tws_may_wait(&c[r], 1))
+			c[r].flags |= TWS_EVF_WAIT;
+		else
 			tws_rearm(tn, &c[r]);
+	}
 }
 
 struct tws_cls_ctx {
