@@ -749,26 +749,13 @@ static void tws_seen(struct tws_net *tn, const struct tws_ev *ev,
 		e->walked = 1;
 }
 
-void tws_apply(const struct tws_ev *ev, bool loading)
+/* What the walk saw: the probes' events go through tws_apply_key(). */
+void tws_apply_seen(const struct tws_ev *ev, bool loading)
 {
 	struct tws_net *tn = tws_net_find(ev->netc);
 
-	if (!tn)
-		return;			/* a dead namespace's, or DCCP's */
-	switch (ev->type) {
-	case TWS_EV_BORN:
-		tws_born(tn, ev);
-		break;
-	case TWS_EV_REARM:
-		tws_rearm(tn, ev);
-		break;
-	case TWS_EV_KILL:
-		tws_kill(tn, ev);
-		break;
-	case TWS_EV_SEEN:
+	if (tn)
 		tws_seen(tn, ev, loading);
-		break;
-	}
 }
 
 /* --- one minisocket address's events ------------------------------------ */

@@ -172,7 +172,7 @@ void tws_unlock(void);
 int tws_net_add(struct net *net);
 void tws_net_del(struct net *net);
 struct tws_net *tws_net_find(u64 netc);
-void tws_apply(const struct tws_ev *ev, bool loading);
+void tws_apply_seen(const struct tws_ev *ev, bool loading);
 void tws_apply_key(struct tws_ev *g, unsigned int m, unsigned int *cls);
 void tws_reconcile_begin(void);
 void tws_reconcile_end(bool loading);

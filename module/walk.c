@@ -162,7 +162,8 @@ static void tws_walk_flush(struct tws_walk *w)
 	unsigned int i;
 
 	for (i = 0; i < w->n; i++)
-		tws_apply(&w->batch[i], w->loading);
+		tws_apply_seen(&w->batch[i], w->loading);
+	w->found += w->n;
 	w->n = 0;
 	/* The probes go on logging meanwhile: keep their rings from filling. */
 	w->drain();
@@ -235,17 +236,13 @@ static void tws_walk_hash(struct tws_walk *w, struct inet_hashinfo *h)
 			n = tws_walk_bucket(w, h, slot, skip);
 			if (n != -EAGAIN)
 				break;
-			w->found += w->n;
 			tws_walk_flush(w);
 		}
-		if (w->n > TWS_WALK_BATCH / 2) {
-			w->found += w->n;
+		if (w->n > TWS_WALK_BATCH / 2)
 			tws_walk_flush(w);
-		}
 		if (!(slot & 255))
 			cond_resched();
 	}
-	w->found += w->n;
 	tws_walk_flush(w);
 }
 
