@@ -14,6 +14,10 @@
 #   make stress N=1000000  tw_stress.sh (N lifecycles), tw_reload.sh, on 6.1
 #   make bench           the benchmark (selftests/bench/) in VMs booting
 #                        Debian 6.1; BENCH_MODE=tcg|kvm for real hardware
+#   make reload-control  reloads under churn in multi-threaded emulation,
+#                        tw_stats beside empty kprobes on the same
+#                        functions, each run in a boot of its own
+#                        (selftests/control/run.sh; RUNS=3 CYCLES=100)
 #   make style           checkpatch.pl --no-tree on module/, tools/ and
 #                        the selftests' kernel modules
 
@@ -54,17 +58,27 @@ check-debug:
 	KERNELS=debug selftests/vm/run.sh check
 
 # tw_stress.sh with N lifecycles and tw_reload.sh (100 reloads under
-# churn, in a boot of its own) on Debian 6.1.
+# churn, in a boot of its own; make check does 20 and a quarter of the
+# stress) on Debian 6.1.
 N ?= 1000000
 stress:
 	KERNELS=6.1 TWS_TESTS="tw_stress.sh tw_reload.sh" \
-		TWS_STRESS_LIFECYCLES=$(N) TWS_MEM=$${TWS_MEM:-2048} \
+		TWS_STRESS_SCALE=1 TWS_STRESS_LIFECYCLES=$(N) \
+		TWS_STRESS_RELOADS=$${TWS_STRESS_RELOADS:-100} \
+		TWS_MEM=$${TWS_MEM:-2048} \
 		TWS_TEST_TIMEOUT=$${TWS_TEST_TIMEOUT:-7200} \
 		TWS_TIMEOUT=$${TWS_TIMEOUT:-10800} selftests/vm/run.sh check
 
 # Ratios measured side by side in one boot; BENCHMARKS.md has the last run.
 bench:
 	selftests/vm/run.sh bench
+
+# Not part of make check: a boot per run, minutes each (RELIABILITY.md,
+# "Reloads under churn").
+RUNS ?= 3
+CYCLES ?= 100
+reload-control:
+	CONTROL_RUNS=$(RUNS) CONTROL_CYCLES=$(CYCLES) selftests/control/run.sh
 
 # kselftest's lib.mk and runner.sh, and checkpatch.pl, come from Debian's
 # linux-source-6.1; they are extracted here, never committed.
@@ -75,7 +89,8 @@ kselftest-framework:
 CHECKPATCH = $(CACHE)/linux/scripts/checkpatch.pl --no-tree --quiet
 style: kselftest-framework
 	$(CHECKPATCH) -f $(filter-out module/compat.h %.mod.c,$(wildcard module/*.[ch])) \
-		-f selftests/bench/floor/tw_floor.c -f selftests/hog/tw_hog.c
+		-f selftests/bench/floor/tw_floor.c -f selftests/hog/tw_hog.c \
+		-f selftests/control/tw_control.c
 	$(CHECKPATCH) --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
 		-f module/compat.h
 	$(CHECKPATCH) $(addprefix -f ,$(filter-out %/compiler.h, \
@@ -84,4 +99,5 @@ style: kselftest-framework
 		-f tools/twstat/compiler.h
 
 .PHONY: all modules install tools clean check check-debug stress demo bench \
+	reload-control \
 	kselftest-framework style

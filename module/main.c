@@ -84,7 +84,7 @@ static int __net_init tws_pernet_init(struct net *net)
 static void __net_exit tws_pernet_exit(struct net *net)
 {
 	tws_lock();
-	tws_sync();
+	tws_sync(false);
 	tws_net_del(net);
 	tws_unlock();
 }
@@ -112,12 +112,18 @@ static int __init tws_init(void)
 	err = tws_events_init();
 	if (err)
 		goto err_table;
-	err = register_pernet_subsys(&tws_net_ops);
+	err = tws_fails_init();
 	if (err)
 		goto err_events;
+	err = register_pernet_subsys(&tws_net_ops);
+	if (err)
+		goto err_fails;
 	err = tws_probes_register();
 	if (err)
 		goto err_pernet;
+	err = tws_fails_register();
+	if (err)
+		goto err_kprobes;
 	/*
 	 * A hash insertion that began before its probe was armed runs with
 	 * BHs off: after a grace period it is done, and the walk sees it.
@@ -132,10 +138,18 @@ static int __init tws_init(void)
 	return 0;
 
 err_probes:
+	tws_fails_unregister();
 	tws_probes_unregister();
+	tws_events_stop();
+	goto err_pernet;
+err_kprobes:
+	tws_probes_unregister();
+	/* Their pushes may have kicked the drain. */
 	tws_events_stop();
 err_pernet:
 	unregister_pernet_subsys(&tws_net_ops);
+err_fails:
+	tws_fails_exit();
 err_events:
 	tws_events_exit();
 err_table:
@@ -150,8 +164,10 @@ static void __exit tws_exit(void)
 	tws_proc_exit();
 	missed = tws_probes_missed();
 	tws_probes_unregister();
+	tws_fails_unregister();
 	tws_events_stop();
 	unregister_pernet_subsys(&tws_net_ops);
+	tws_fails_exit();
 	tws_events_exit();
 	tws_table_exit();
 	if (missed)

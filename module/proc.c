@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/tw_stats and /proc/tw_sockets: formatting only.  Data is copied
- * out of the table under its locks and printed with none held.
+ * /proc/tw_stats, /proc/tw_sockets and /proc/tw_failures: formatting
+ * only.  Data is copied out of the table under its locks and printed with
+ * none held.
  *
  * A reader sees the network namespace it opened the file in.  A reader
  * that opened it in the initial namespace with CAP_NET_ADMIN there may
@@ -13,9 +14,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <net/net_namespace.h>
 #include <net/tcp_states.h>
@@ -27,6 +30,7 @@
 
 struct tws_reader {
 	struct net *net;		/* held: the opener's namespace */
+	struct pid_namespace *pidns;	/* held: the opener's */
 	enum tws_scope scope;
 	/* /proc/tw_sockets iteration */
 	unsigned int bucket, skip;
@@ -50,17 +54,21 @@ static void tws_addr(char *buf, size_t len, const struct tws_dkey *k,
 
 /* --- /proc/tw_stats --------------------------------------------------- */
 
-static void tws_show_pressure(struct seq_file *m, const struct tws_top *t,
-			      unsigned int usable)
+/* @n of @usable ports, in percent with one decimal; "-" for none. */
+static void tws_show_pct(struct seq_file *m, const char *fmt, u64 n,
+			 unsigned int usable)
 {
+	char buf[16];
 	unsigned int permille;
 
 	if (!usable) {
-		seq_puts(m, "       -\n");
-		return;
+		strscpy(buf, "-", sizeof(buf));
+	} else {
+		permille = DIV_ROUND_CLOSEST_ULL(n * 1000, usable);
+		snprintf(buf, sizeof(buf), "%u.%u%%", permille / 10,
+			 permille % 10);
 	}
-	permille = DIV_ROUND_CLOSEST_ULL((u64)t->in_range * 1000, usable);
-	seq_printf(m, " %5u.%u%%\n", permille / 10, permille % 10);
+	seq_printf(m, fmt, buf);
 }
 
 static const char *const tws_cause_names[TWS_END_MAX] = {
@@ -157,9 +165,16 @@ static void tws_show_net(struct seq_file *m, const struct tws_summary *s)
 	tws_key(m, "probe_missed", s->probe_missed);
 	tws_key(m, "events_dropped", s->events_dropped);
 	tws_key(m, "reconciled", s->sum.reconciled);
+	tws_key(m, "connect_failed", s->sum.connect_failed);
+	tws_key(m, "connect_failed_dropped", s->fails_dropped);
+	tws_key(m, "ports_bound", s->ports_bound);
+	tws_key(m, "ports_usable", usable);
+	tws_show_pct(m, "held_max_pressure      %s\n", s->held_max, usable);
+	tws_key(m, "held_unranked", s->held_left_out);
 
-	seq_printf(m, "\n%-39s %-47s %8s %8s %8s %8s\n", "local", "remote",
-		   "tw", "reusable", "ports", "pressure");
+	seq_printf(m, "\n%-39s %-47s %8s %8s %8s %8s %8s %13s %8s\n",
+		   "local", "remote", "tw", "reusable", "ports", "pressure",
+		   "held", "held_pressure", "failed");
 	for (i = 0; i < s->ntop; i++) {
 		const struct tws_top *t = &s->top[i];
 
@@ -168,7 +183,10 @@ static void tws_show_net(struct seq_file *m, const struct tws_summary *s)
 			 ntohs(t->dkey.dport));
 		seq_printf(m, "%-39s %-47s %8u %8u %8u", local, remote,
 			   t->count, t->eligible, usable);
-		tws_show_pressure(m, t, usable);
+		tws_show_pct(m, " %8s", t->in_range, usable);
+		seq_printf(m, " %8u", t->held);
+		tws_show_pct(m, " %13s", t->held, usable);
+		seq_printf(m, " %8llu\n", t->failed);
 	}
 	tws_show_life(m, &s->life);
 }
@@ -186,6 +204,7 @@ static void tws_show_departed(struct seq_file *m, struct tws_summary *s)
 	tws_show_totals(m, &s->sum);
 	tws_show_ends(m, &s->sum);
 	tws_key(m, "reconciled", s->sum.reconciled);
+	tws_key(m, "connect_failed", s->sum.connect_failed);
 	tws_key(m, "module_memory_bytes", tws_table_memory());
 	tws_show_life(m, &s->life);
 }
@@ -199,22 +218,32 @@ static int tws_stats_show(struct seq_file *m, void *v)
 	struct tws_reader *r = m->private;
 	struct tws_net *cursor = NULL;
 	struct tws_summary *s;
+	struct tws_held h;
 	bool first = true, ok;
+	int err;
 
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
+	/* Who holds the ports: from the kernel's hashes, before the mutex. */
+	err = tws_held_collect(r->scope == TWS_SCOPE_OWN ? r->net : NULL, &h);
+	if (err) {
+		tws_held_free(&h);
+		kfree(s);
+		return err;
+	}
 	tws_lock();
-	tws_sync();
+	tws_sync(true);
 	if (r->scope == TWS_SCOPE_OWN) {
-		ok = tws_summarize(r->net, NULL, s);
+		ok = tws_summarize(r->net, NULL, &h, s);
 		tws_unlock();
+		tws_held_free(&h);
 		if (ok)
 			tws_show_net(m, s);
 		kfree(s);
 		return ok ? 0 : -ENOENT;
 	}
-	while (tws_summarize(NULL, &cursor, s)) {
+	while (tws_summarize(NULL, &cursor, &h, s)) {
 		seq_printf(m, "%s%-22s %u\n", first ? "" : "\n", "netns",
 			   s->netns);
 		tws_show_net(m, s);
@@ -222,6 +251,7 @@ static int tws_stats_show(struct seq_file *m, void *v)
 	}
 	tws_show_departed(m, s);
 	tws_unlock();
+	tws_held_free(&h);
 	kfree(s);
 	return 0;
 }
@@ -237,7 +267,7 @@ static struct tws_row *tws_fill(struct tws_reader *r)
 			return NULL;
 		tws_lock();
 		if (!r->bucket && !r->skip)
-			tws_sync();
+			tws_sync(true);
 		r->n = tws_rows(r->bucket, r->skip, only, r->rows, TWS_ROWS);
 		tws_unlock();
 		r->i = 0;
@@ -334,37 +364,126 @@ static const struct seq_operations tws_sockets_ops = {
 	.show	= tws_sockets_show,
 };
 
+/* --- /proc/tw_failures ------------------------------------------------ */
+
+/* A process name, one token: what is not printable or is a blank, '?'. */
+static void tws_show_comm(struct seq_file *m, const char *comm)
+{
+	char buf[TASK_COMM_LEN];
+	int i;
+
+	for (i = 0; i < TASK_COMM_LEN - 1 && comm[i]; i++)
+		buf[i] = comm[i] > ' ' && comm[i] < 0x7f ? comm[i] : '?';
+	buf[i] = '\0';
+	seq_printf(m, "%s\n", i ? buf : "?");
+}
+
+static void tws_show_fails(struct seq_file *m, const struct tws_reader *r,
+			   const struct tws_fail_view *v)
+{
+	u64 now = ktime_get_real_ns();
+	char local[64], remote[64], pid[12];
+	unsigned int i;
+
+	for (i = 0; i < v->n; i++) {
+		const struct tws_fail_row *f = &v->rows[i];
+
+		tws_addr(local, sizeof(local), &f->dkey, &f->dkey.saddr, -1);
+		tws_addr(remote, sizeof(remote), &f->dkey, &f->dkey.daddr,
+			 ntohs(f->dkey.dport));
+		if (f->pid)
+			snprintf(pid, sizeof(pid), "%d", f->pid);
+		else
+			strscpy(pid, "-", sizeof(pid));
+		if (r->scope == TWS_SCOPE_ALL)
+			seq_printf(m, "%-10u ", v->netns);
+		seq_printf(m, "%10llu.%03llu %10llu %8u %8s %-39s %-47s ",
+			   div_u64(f->time, NSEC_PER_SEC),
+			   div_u64(f->time % NSEC_PER_SEC, NSEC_PER_MSEC),
+			   now > f->time ? div_u64(now - f->time,
+						   NSEC_PER_MSEC) : 0,
+			   f->count, pid, local, remote);
+		tws_show_comm(m, f->comm);
+	}
+}
+
+/* Copied under the table's mutex, formatted with none held. */
+static int tws_failures_show(struct seq_file *m, void *v)
+{
+	struct tws_reader *r = m->private;
+	struct tws_net *cursor = NULL;
+	struct tws_fail_view *f;
+
+	f = kmalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	if (r->scope == TWS_SCOPE_ALL)
+		seq_printf(m, "%-10s ", "netns");
+	seq_printf(m, "%14s %10s %8s %8s %-39s %-47s %s\n", "time",
+		   "age_ms", "count", "pid", "local", "remote", "comm");
+	tws_lock();
+	tws_sync(true);
+	if (r->scope == TWS_SCOPE_OWN) {
+		if (tws_fail_log(r->net, NULL, r->pidns, f)) {
+			tws_unlock();
+			tws_show_fails(m, r, f);
+		} else {
+			tws_unlock();
+		}
+		kfree(f);
+		return 0;
+	}
+	/* Many namespaces: each is formatted as soon as it is copied. */
+	while (tws_fail_log(NULL, &cursor, r->pidns, f))
+		tws_show_fails(m, r, f);
+	tws_unlock();
+	kfree(f);
+	return 0;
+}
+
 /* --- open, write, release --------------------------------------------- */
 
-static int tws_open(struct inode *inode, struct file *file, bool sockets)
+/* @show: a file read whole; NULL: /proc/tw_sockets. */
+static int tws_open(struct file *file, int (*show)(struct seq_file *, void *))
 {
 	struct tws_reader *r;
 	int err;
 
-	if (sockets) {
+	if (!show) {
 		r = __seq_open_private(file, &tws_sockets_ops, sizeof(*r));
 		err = r ? 0 : -ENOMEM;
 	} else {
+		/*
+		 * Room for a namespace's whole tw_stats at once: a show() that
+		 * overflows the buffer is called again, walks and all.
+		 */
 		r = kzalloc(sizeof(*r), GFP_KERNEL);
-		err = r ? single_open(file, tws_stats_show, r) : -ENOMEM;
+		err = r ? single_open_size(file, show, r, 16 * PAGE_SIZE) :
+			  -ENOMEM;
 		if (err)
 			kfree(r);
 	}
 	if (err)
 		return err;
 	r->net = get_net(current->nsproxy->net_ns);
+	r->pidns = get_pid_ns(task_active_pid_ns(current));
 	r->scope = TWS_SCOPE_OWN;
 	return 0;
 }
 
 static int tws_stats_open(struct inode *inode, struct file *file)
 {
-	return tws_open(inode, file, false);
+	return tws_open(file, tws_stats_show);
 }
 
 static int tws_sockets_open(struct inode *inode, struct file *file)
 {
-	return tws_open(inode, file, true);
+	return tws_open(file, NULL);
+}
+
+static int tws_failures_open(struct inode *inode, struct file *file)
+{
+	return tws_open(file, tws_failures_show);
 }
 
 static int tws_release(struct inode *inode, struct file *file)
@@ -373,6 +492,7 @@ static int tws_release(struct inode *inode, struct file *file)
 	struct tws_reader *r = m->private;
 
 	put_net(r->net);
+	put_pid_ns(r->pidns);
 	if (m->op == &tws_sockets_ops)
 		return seq_release_private(inode, file);
 	kfree(r);
@@ -434,19 +554,42 @@ static const struct proc_ops tws_sockets_fops = {
 	.proc_release	= tws_release,
 };
 
-int tws_proc_init(void)
-{
-	if (!proc_create("tw_stats", 0444, NULL, &tws_stats_fops))
-		return -ENOMEM;
-	if (!proc_create("tw_sockets", 0444, NULL, &tws_sockets_fops)) {
-		remove_proc_entry("tw_stats", NULL);
-		return -ENOMEM;
-	}
-	return 0;
-}
+static const struct proc_ops tws_failures_fops = {
+	.proc_open	= tws_failures_open,
+	.proc_read	= seq_read,
+	.proc_write	= tws_write,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= tws_release,
+};
+
+static const struct {
+	const char *name;
+	const struct proc_ops *fops;
+} tws_files[] = {
+	{ "tw_stats", &tws_stats_fops },
+	{ "tw_sockets", &tws_sockets_fops },
+	{ "tw_failures", &tws_failures_fops },
+};
 
 void tws_proc_exit(void)
 {
-	remove_proc_entry("tw_sockets", NULL);
-	remove_proc_entry("tw_stats", NULL);
+	int i;
+
+	for (i = ARRAY_SIZE(tws_files) - 1; i >= 0; i--)
+		remove_proc_entry(tws_files[i].name, NULL);
+}
+
+int tws_proc_init(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tws_files); i++) {
+		if (!proc_create(tws_files[i].name, 0444, NULL,
+				 tws_files[i].fops)) {
+			while (--i >= 0)
+				remove_proc_entry(tws_files[i].name, NULL);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }

@@ -2,22 +2,32 @@
 /*
  * What the parts of tw_stats share.  Data flows one way:
  *
- *   probes.c  ->  events.c  ->  table.c  ->  proc.c
- *                 walk.c    ->
+ *   probes.c    ->  events.c  ->  table.c  ->  proc.c
+ *   failures.c  ->
+ *                   walk.c    ->
+ *                   held.c    ->
  *
  * The probes only copy what they see of a minisocket into an event on
- * their CPU's ring (events.c); the rings are drained, in process context,
- * into the table (table.c), which the load-time and repair walks of the
- * kernel's own hash (walk.c) feed too; /proc readers (proc.c) copy out of
- * the table and format.  table.c owns the one lock, a mutex the close
+ * their CPU's ring (events.c), and the connect() failure hook its
+ * failures into rings of its own (failures.c); the rings are drained, in
+ * process context, into the table (table.c), which the load-time and
+ * repair walks of the kernel's own hash (walk.c) feed too.  A read of
+ * /proc/tw_stats first counts who holds the ports from the kernel's
+ * hashes (held.c); /proc readers (proc.c) copy out of the table, with
+ * that count, and format.  table.c owns the one lock, a mutex the close
  * path never takes.
  */
 #ifndef _TWS_TW_STATS_H
 #define _TWS_TW_STATS_H
 
 #include <linux/in6.h>
+#include <linux/sched.h>
+#include <net/ipv6.h>
 #include <linux/types.h>
 #include <net/inet_timewait_sock.h>
+
+struct pid;
+struct pid_namespace;
 
 /* A destination: what connect() picks local ports for. */
 struct tws_dkey {
@@ -70,6 +80,7 @@ enum tws_ev_type {
 #define TWS_EVF_KEYONLY	0x10		/* SEEN: only the key could be read */
 #define TWS_EVF_WAIT	0x20		/* to be applied at the next drain */
 #define TWS_EVF_CARRIED	0x40		/* waited once already */
+#define TWS_EVF_UNARMED	0x80		/* SEEN: its timer not pending */
 
 /*
  * What a probe or the walk saw of a minisocket.  The minisocket itself
@@ -93,6 +104,68 @@ struct tws_ev {
 	u32 id;				/* the drain's: a hash of who it is */
 };
 
+/* Do @a and @b come from the same minisocket (not the same address)? */
+static inline bool tws_ev_same(const struct tws_ev *a, const struct tws_ev *b)
+{
+	return a->netc == b->netc && a->lport == b->lport &&
+	       a->dkey.dport == b->dkey.dport &&
+	       a->dkey.family == b->dkey.family &&
+	       ipv6_addr_equal(&a->dkey.saddr, &b->dkey.saddr) &&
+	       ipv6_addr_equal(&a->dkey.daddr, &b->dkey.daddr);
+}
+
+/*
+ * A connect() refused for want of a local port (failures.c): where to,
+ * who, when; in the per-CPU rings, then in its namespace's log.
+ */
+struct tws_fail {
+	u64 netc;			/* net_cookie of its namespace */
+	u64 time;			/* ns since the epoch, the latest */
+	struct pid *pid;		/* the caller's thread group, held */
+	struct tws_dkey dkey;		/* local address, remote address:port */
+	u32 count;			/* in a row, same caller and address */
+	char comm[TASK_COMM_LEN];
+};
+
+/* The failures a namespace keeps, latest last. */
+#define TWS_FAIL_LOG	32
+
+/* One row of /proc/tw_failures. */
+struct tws_fail_row {
+	struct tws_dkey dkey;
+	u64 time;
+	u32 count;
+	pid_t pid;			/* in the reader's pid namespace */
+	char comm[TASK_COMM_LEN];
+};
+
+/* A namespace's rows. */
+struct tws_fail_view {
+	unsigned int netns;		/* inode number */
+	unsigned int n;
+	struct tws_fail_row rows[TWS_FAIL_LOG];
+};
+
+/* One destination of a read's count of the ports held (held.c). */
+struct tws_held_dest {
+	u64 netc;
+	struct tws_dkey key;
+	u32 held;			/* 0: a free slot */
+};
+
+struct tws_bound;
+
+/* One read's count: built, read under the table's mutex, freed. */
+struct tws_held {
+	struct tws_held_dest *tab;	/* open-addressed */
+	unsigned int cap, n;
+	struct tws_held_dest **order;	/* every namespace's: by cookie */
+	struct tws_bound *bound;	/* ports bind() took, sorted */
+	unsigned int nbound, bound_cap;
+	u64 left_out;			/* sockets of destinations beyond */
+	bool full;			/* the table could not grow */
+};
+
 /* Scope of one reader. */
 enum tws_scope {
 	TWS_SCOPE_OWN,			/* the reader's namespace */
@@ -112,12 +185,16 @@ struct tws_row {
 	u8 role;
 };
 
-/* One destination line of /proc/tw_stats. */
+/* The destination lines of /proc/tw_stats. */
+#define TWS_TOP		10
+
 struct tws_top {
 	struct tws_dkey dkey;
 	unsigned int count;
 	unsigned int eligible;
 	unsigned int in_range;
+	unsigned int held;		/* usable ports, any state */
+	u64 failed;			/* connect()s refused since load */
 };
 
 /* Counts since load; what a dead namespace leaves behind. */
@@ -129,6 +206,7 @@ struct tws_counters {
 	u64 fw2_to_tw;			/* FIN_WAIT2 -> TIME_WAIT */
 	u64 overflow;			/* TcpExtTCPTimeWaitOverflow */
 	u64 reconciled;			/* corrections from the kernel's hash */
+	u64 connect_failed;		/* refused: no local port */
 };
 
 /* Lifetimes of the tracked minisockets that ended, by cause. */
@@ -142,18 +220,21 @@ struct tws_summary {
 	struct tws_lifetimes life;
 	u64 live;			/* minisockets: entered - ended */
 	u64 tw_memory, table_memory;	/* bytes */
-	u64 probe_missed, events_dropped;
+	u64 probe_missed, events_dropped, fails_dropped;
 	unsigned int netns;		/* inode number */
 	unsigned int role[TWS_ROLE_MAX];
 	unsigned int fw2;
 	unsigned int eligible;
 	int port_low, port_high;
 	unsigned int ports_reserved;	/* in the part connect() uses */
+	unsigned int ports_bound;	/* bind()'s, in it, not reserved */
 	unsigned int ports_usable;
+	unsigned int held_max;		/* of the destination holding most */
+	u64 held_left_out;		/* sockets of destinations not counted */
 	int reuse, timestamps, max_tw_buckets;
 	unsigned int reuse_delay_ms;
 	unsigned int ntop;
-	struct tws_top top[10];
+	struct tws_top top[2 * TWS_TOP];	/* candidates, then TWS_TOP */
 };
 
 /* The limits, from the module parameters. */
@@ -173,7 +254,8 @@ int tws_net_add(struct net *net);
 void tws_net_del(struct net *net);
 struct tws_net *tws_net_find(u64 netc);
 void tws_apply_seen(const struct tws_ev *ev, bool loading);
-void tws_apply_key(struct tws_ev *g, unsigned int m, unsigned int *cls);
+void tws_apply_key(struct tws_ev **g, unsigned int m, unsigned int *cls);
+void tws_apply_timer_end(u64 netc, const void *key, u32 now, bool v6);
 void tws_reconcile_begin(void);
 void tws_reconcile_end(bool loading);
 bool tws_dirty(void);
@@ -182,9 +264,12 @@ unsigned int tws_rows(unsigned int bucket, unsigned int skip,
 		      unsigned int max);
 unsigned int tws_buckets(void);
 bool tws_summarize(const struct net *net, struct tws_net **cursor,
-		   struct tws_summary *out);
+		   const struct tws_held *h, struct tws_summary *out);
 unsigned int tws_departed(struct tws_counters *sum,
 			  struct tws_lifetimes *life);
+void tws_apply_fail(struct tws_fail *f);
+bool tws_fail_log(const struct net *net, struct tws_net **cursor,
+		  struct pid_namespace *pidns, struct tws_fail_view *out);
 u64 tws_table_memory(void);
 u64 tws_ended(const struct tws_counters *c);
 
@@ -194,15 +279,40 @@ void tws_events_exit(void);
 void tws_events_start(void);
 void tws_events_stop(void);
 void tws_push(const struct tws_ev *ev);
-void tws_sync(void);
+void tws_sync(bool reader);
 u64 tws_events_dropped(void);
 u64 tws_events_memory(void);
+void tws_kick_drain(void);
+
+/* held.c */
+int tws_held_collect(const struct net *only, struct tws_held *h);
+void tws_held_free(struct tws_held *h);
+u32 tws_held_of(const struct tws_held *h, u64 netc, const struct tws_dkey *k);
+unsigned int tws_held_top(const struct tws_held *h, u64 netc,
+			  const struct tws_held_dest **out, unsigned int max);
+unsigned int tws_bound_in(const struct tws_held *h, const struct net *net,
+			  int low, int last);
+void tws_port_span(const struct net *net, int *low, int *last);
+bool tws_port_usable(const struct tws_held *h, const struct net *net,
+		     int low, int last, int port);
+
+/* failures.c */
+int tws_fails_init(void);
+void tws_fails_exit(void);
+int tws_fails_register(void);
+void tws_fails_unregister(void);
+void tws_fails_drain(void);
+u64 tws_fails_dropped(void);
+u64 tws_fails_memory(void);
 
 /* walk.c */
 unsigned int tws_walk(bool loading, void (*drain)(void));
+void tws_each_ehash(const struct net *only,
+		    void (*fn)(struct inet_hashinfo *h, void *arg), void *arg);
 bool tws_is_tcp(const struct inet_timewait_sock *tw);
 bool tws_is_v6(const struct inet_timewait_sock *tw);
 void tws_snap(struct tws_ev *ev, const struct inet_timewait_sock *tw);
+void tws_sk_dkey(struct tws_dkey *k, const struct sock *sk);
 u8 tws_role(struct net *net, const struct tws_ev *ev);
 u8 tws_birth_role(struct net *net, const struct sock *sk,
 		  const struct tws_ev *ev);

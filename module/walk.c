@@ -64,6 +64,29 @@ static bool tws_tw_loopback(const struct inet_timewait_sock *tw)
 }
 
 /*
+ * The destination of any socket of the established hash, full, request
+ * or minisocket, from the fields they share: a v4-mapped one by its IPv4
+ * fields, which are set before connect() takes a port (the IPv6 local
+ * address of such a socket only after).
+ */
+void tws_sk_dkey(struct tws_dkey *k, const struct sock *sk)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = sk->sk_family;
+	k->dport = sk->sk_dport;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		k->saddr = sk->sk_v6_rcv_saddr;
+		k->daddr = sk->sk_v6_daddr;
+		return;
+	}
+#endif
+	ipv6_addr_set_v4mapped(sk->sk_rcv_saddr, &k->saddr);
+	ipv6_addr_set_v4mapped(sk->sk_daddr, &k->daddr);
+}
+
+/*
  * What reuse eligibility ages from: before 6.14 the peer's last timestamp
  * (tw_ts_recent_stamp, seconds), since then the entry into TIME_WAIT
  * (tw_entry_stamp, milliseconds).
@@ -207,6 +230,9 @@ restart:
 				tws_snap(ev, tw);
 				ev->type = TWS_EV_SEEN;
 				ev->expires = READ_ONCE(tw->tw_timer.expires);
+				/* 6.12+ hash it a moment before arming it. */
+				if (!timer_pending(&tw->tw_timer))
+					ev->flags |= TWS_EVF_UNARMED;
 			} else {
 				ev = NULL;
 			}
@@ -224,8 +250,9 @@ restart:
 	return i;
 }
 
-static void tws_walk_hash(struct tws_walk *w, struct inet_hashinfo *h)
+static void tws_walk_hash(struct inet_hashinfo *h, void *arg)
 {
+	struct tws_walk *w = arg;
 	unsigned int slot, skip;
 	int n;
 
@@ -247,35 +274,44 @@ static void tws_walk_hash(struct tws_walk *w, struct inet_hashinfo *h)
 }
 
 /*
- * Every minisocket of every live namespace, handed to the table as a
- * SEEN event, with @drain called between batches.  The caller holds
- * tws_lock().  Returns how many were seen.
+ * @fn on each established hash: the initial namespace's, which most
+ * namespaces share (tcp_hashinfo, no longer exported), and those of the
+ * namespaces made with one of their own; or @only's alone.
  */
-unsigned int tws_walk(bool loading, void (*drain)(void))
+void tws_each_ehash(const struct net *only,
+		    void (*fn)(struct inet_hashinfo *h, void *arg), void *arg)
 {
-	struct inet_hashinfo *shared;
-	struct tws_walk w = { .loading = loading, .drain = drain };
+	struct inet_hashinfo *shared = tws_net_ehash(only ?: &init_net);
 	struct net *net;
 
-	w.batch = kvmalloc_array(TWS_WALK_BATCH, sizeof(*w.batch), GFP_KERNEL);
-	if (!w.batch)
-		return 0;
-	/*
-	 * Most namespaces share the initial namespace's hash (tcp_hashinfo,
-	 * no longer exported); some have their own.
-	 */
-	shared = tws_net_ehash(&init_net);
-	tws_walk_hash(&w, shared);
+	fn(shared, arg);
+	if (only)
+		return;
 	down_read(&net_rwsem);
 	for_each_net(net) {
 		struct inet_hashinfo *h = tws_net_ehash(net);
 
 		if (h == shared || !maybe_get_net(net))
 			continue;
-		tws_walk_hash(&w, h);
+		fn(h, arg);
 		put_net(net);
 	}
 	up_read(&net_rwsem);
+}
+
+/*
+ * Every minisocket of every live namespace, handed to the table as a
+ * SEEN event, with @drain called between batches.  The caller holds
+ * tws_lock().  Returns how many were seen.
+ */
+unsigned int tws_walk(bool loading, void (*drain)(void))
+{
+	struct tws_walk w = { .loading = loading, .drain = drain };
+
+	w.batch = kvmalloc_array(TWS_WALK_BATCH, sizeof(*w.batch), GFP_KERNEL);
+	if (!w.batch)
+		return 0;
+	tws_each_ehash(NULL, tws_walk_hash, &w);
 	kvfree(w.batch);
 	if (loading)
 		pr_info("found %u minisockets at load\n", w.found);

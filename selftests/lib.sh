@@ -121,6 +121,8 @@ finish() {
 	else
 		ok "dmesg has no new WARN/BUG/Oops, lockup or stall"
 	fi
+	# What each test costs the suite's time budget (CI's hour).
+	echo "# $(basename "$0") took $SECONDS s"
 	echo "1..$tws_n"
 	[ $tws_failed -eq 0 ]
 	exit $?
@@ -155,6 +157,22 @@ bg_ns() {
 	shift
 	ip netns exec "$ns" "$@" &
 	tws_pids+=($!)
+}
+
+# bg_listen NS ARGS...: "tw_gen listen ARGS..." in the background in NS
+# until it listens (with --hold, once it holds its connections); its pid
+# is the last of tws_pids.  What it said is shown if it does not.
+bg_listen() {
+	local ns=$1 out="$TMPDIR/tws-listen.$$" rc=0
+
+	shift
+	bg_ns "$ns" "$TW_GEN" listen "$@" >"$out" 2>&1
+	wait_until 20 grep -q listening "$out" || {
+		sed 's/^/# tw_gen listen: /' "$out"
+		rc=1
+	}
+	rm -f "$out"
+	return $rc
 }
 
 # listen NS PORT: a tw_gen listener in NS that closes after its peer, up

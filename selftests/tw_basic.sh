@@ -40,16 +40,23 @@ check_eq "all rows equal ss time-wait" "$(ss_rows "$ns" time-wait)" \
 # Fields of a row: the timer runs from 60 s down, the age up.  On a slow
 # kernel (the debug one) the first rows may be read after their 60 s:
 # their timer is overdue (expires_ms 0) and fires within the timer
-# wheel's slack, at most an eighth late.
+# wheel's slack, at most an eighth late, once the timer softirq runs,
+# which a loaded emulated CPU may delay by seconds more.  A re-armed one
+# restarted its 60 s after its birth: only its timer is bounded.
 check "age_ms and expires_ms are within TCP_TIMEWAIT_LEN" \
 	in_ns "$ns" awk 'NR > 1 {
 		ok = $4 >= 0 && $5 >= 0 && $5 <= 60000
 		ok = ok && ($6 == "yes" || $6 == "no")
-		if ($5 > 0)
+		# A client that closed first was a FIN_WAIT2 minisocket
+		# first: the move re-armed its timer (rearms 1) as long
+		# after its birth as the peer took to send its FIN.
+		if ($5 > 0 && $7 == 0)
 			ok = ok && $4 + $5 <= 61000
+		else if ($5 > 0)
+			ok = ok && $4 >= 0
 		else
-			ok = ok && $4 >= 59000 && $4 <= 67500
-		if (!ok) bad = 1
+			ok = ok && $4 >= 59000 && $4 <= 90000
+		if (!ok) { bad = 1; print "# not within:", $0 }
 	} END { exit bad + 0 }' /proc/tw_sockets
 
 # Orphaned FIN_WAIT2 minisockets, then the peer's FIN moves them on.
@@ -76,16 +83,31 @@ check_eq "fin_wait2_to_time_wait counted the 15" $((moved + 15)) \
 check_eq "their rows say the timer restarted once" 15 \
 	"$(in_ns "$ns" awk '$2 == "127.0.0.1:5004" && $7 == 1' \
 		/proc/tw_sockets | wc -l)"
-check_eq "a re-armed minisocket counts once" 275 "$(field "$ns" tw_count)"
+# What a failure above needs to be read: hits missed are mended by a walk.
+echo "# probe_missed $(field "$ns" probe_missed)," \
+	"events_dropped $(field "$ns" events_dropped)"
+# On a slow kernel (the debug one) the first 200 may have expired by
+# now: the kernel's own count is the measure, not 275.
+settled_now() {
+	counts_settled "$1" "$(sockstat_tw "$1")"
+}
+check "a re-armed minisocket counts once" wait_until 5 settled_now "$ns"
 check "entered - ended_* = tw_count = sockstat tw" \
 	wait_until 5 identity "$ns"
 
 # The kernel's memory: live minisockets times their slab's object size.
 size4=$(cat /sys/kernel/slab/tw_sock_TCP/object_size)
 size6=$(cat /sys/kernel/slab/tw_sock_TCPv6/object_size)
-n6=$(ss_rows "$ns" time-wait | grep -c '^\[')
-check_eq "tw_memory_bytes is count times object size, per family" \
-	$(((275 - n6) * size4 + n6 * size6)) "$(field "$ns" tw_memory_bytes)"
+# mem_ok: tw_memory_bytes is what ss lists, by family, times the sizes.
+mem_ok() {
+	local n6 n4
+
+	n6=$(ss_rows "$ns" time-wait | grep -c '^\[')
+	n4=$(($(ss_rows "$ns" time-wait | wc -l) - n6))
+	[ "$((n4 * size4 + n6 * size6))" == "$(field "$ns" tw_memory_bytes)" ]
+}
+check "tw_memory_bytes is count times object size, per family" \
+	wait_until 5 mem_ok
 before=$(field "$ns" table_memory_bytes)
 in_ns "$ns" "$TW_GEN" pairs -n 100 -p 5005 || die "tw_gen"
 check "table_memory_bytes grows with the table" \
@@ -103,7 +125,7 @@ check "a module loaded later reports the 45 that exist" \
 check_eq "entered counts those found at load" 45 "$(field "$late" entered)"
 check_eq "their rows equal ss" "$(ss_rows "$late" time-wait)" \
 	"$(rows "$late" TIME_WAIT)"
-check "and the first namespace's too" counts_settled "$ns" 375
+check "and the first namespace's too" wait_until 5 settled_now "$ns"
 check "entered - ended_* = tw_count = sockstat tw" \
 	wait_until 5 identity "$late"
 

@@ -24,15 +24,37 @@
  *	every even port first.  Prints "ns=N made=COUNT next=ADDR" (the
  *	address to start the next fill at).
  *
- *   tw_bench peers -n COUNT -a ADDR -p PORT -s FROM [-j JOBS]
- *	Make COUNT server-side TIME_WAITs, each with a peer address of its
- *	own: listen on ADDR:PORT and connect to it once from each of FROM,
- *	FROM+1, ... (the client bound to that address, port 0); the server
- *	closes first.  tw_stats gathers server-side minisockets per peer
- *	address, so that makes COUNT destinations (any address of 127/8 is
- *	loopback).  With -j, JOBS processes share the addresses as churn's
- *	jobs do: job i on CPU i and port PORT+i.  Prints "ns=N made=COUNT
- *	next=ADDR" (the address after the last one used).
+ *   tw_bench steady -c client|server -a ADDR -p PORT -w WARM -t SECONDS
+ *		    [-d PER_DEST]
+ *	Churn as churn does with one job, but by the clock: WARM seconds
+ *	unmeasured, then SECONDS measured, with no pause between them, so
+ *	that with WARM above the 60 s of TIME_WAIT the minisockets born
+ *	before the window die inside it about as fast as new ones are born
+ *	(steady state).  The cycles go to ADDR, ADDR+1, ... (PER_DEST
+ *	cycles each, default 1000) from a listener on 0.0.0.0:PORT: few
+ *	TIME_WAITs per destination, so that connect() finds a port at once
+ *	however many there are in all, and no four-tuple repeats (a client
+ *	port used again towards a server-side TIME_WAIT would end it
+ *	early).  Reads /proc/net/sockstat's tw as the window starts and as
+ *	it ends.  Prints "ns=N cycles=C warm_ns=N warm_cycles=C tw0=A
+ *	tw1=B next=ADDR": the window's time and cycles, the warm-up's, the
+ *	TIME_WAITs at both ends of the window, and the address to start the
+ *	next run at.
+ *
+ *   tw_bench peers -n COUNT -a ADDR -p PORT -s FROM [-k PER_PEER]
+ *		    [-j JOBS]
+ *	Make server-side TIME_WAITs from COUNT peer addresses: listen on
+ *	ADDR:PORT and connect to it from each of FROM, FROM+1, ... (the
+ *	client bound to that address, port 0); the server closes first.
+ *	tw_stats gathers server-side minisockets per peer address, so that
+ *	makes COUNT destinations (any address of 127/8 is loopback).  With
+ *	-k, PER_PEER connections (1 to 1000) from each address, the m-th
+ *	from port 20000 + m: bind() to port 0 could pick one port twice for
+ *	an address, and the second SYN would end the TIME_WAIT of the
+ *	first.  With -j, JOBS processes share the addresses as churn's jobs
+ *	do: job i on CPU i and port PORT+i.  Prints "ns=N made=M
+ *	next=ADDR" (M = COUNT * PER_PEER; the address after the last one
+ *	used).
  *
  *   tw_bench getppid -t SECONDS [-j JOBS]
  *	Call getppid() in a loop for SECONDS in JOBS processes (default 1),
@@ -69,6 +91,8 @@
 #include <unistd.h>
 
 #define MAX_JOBS	64
+#define PEER_PORT	20000	/* peers -k: the m-th from port 20000 + m */
+#define NSEC		1000000000ull
 
 static void die(const char *what)
 {
@@ -81,8 +105,10 @@ static void usage(void)
 	fputs("usage: tw_bench churn -n CYCLES -c client|server -a ADDR "
 	      "-p PORT [-j JOBS]\n"
 	      "       tw_bench fill -n COUNT -a ADDR -p PORT [-d PER_DEST]\n"
+	      "       tw_bench steady -c client|server -a ADDR -p PORT -w WARM "
+	      "-t SECONDS [-d PER_DEST]\n"
 	      "       tw_bench peers -n COUNT -a ADDR -p PORT -s FROM "
-	      "[-j JOBS]\n"
+	      "[-k PER_PEER] [-j JOBS]\n"
 	      "       tw_bench getppid -t SECONDS [-j JOBS]\n"
 	      "       tw_bench time CMD [ARG...]\n", stderr);
 	exit(2);
@@ -145,11 +171,11 @@ static int listener(struct in_addr addr, unsigned int port)
 
 /*
  * One connection that ends in TIME_WAIT on the side that closes first,
- * from @from (port 0) when it is given.  The other side reads the FIN
- * before it closes, so that it never closes first by accident.
+ * from @from when it is given.  The other side reads the FIN before it
+ * closes, so that it never closes first by accident.
  */
 static void cycle(int lfd, struct in_addr to, unsigned int port,
-		  const struct in_addr *from, int client_first)
+		  const struct sockaddr_in *from, int client_first)
 {
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
@@ -162,15 +188,8 @@ static void cycle(int lfd, struct in_addr to, unsigned int port,
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c < 0)
 		die("socket");
-	if (from) {
-		struct sockaddr_in src = {
-			.sin_family = AF_INET,
-			.sin_addr = *from,
-		};
-
-		if (bind(c, (struct sockaddr *)&src, sizeof(src)))
-			die("bind (client)");
-	}
+	if (from && bind(c, (const struct sockaddr *)from, sizeof(*from)))
+		die("bind (client)");
 	if (connect(c, (struct sockaddr *)&sin, sizeof(sin)))
 		die("connect");
 	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -204,6 +223,8 @@ struct job {
 	unsigned long jobs;
 	int client_first;
 	uint32_t from;			/* peers: the first client address */
+	unsigned long per;		/* peers: connections per address */
+	unsigned int sport;		/* peers: the first's port, or 0 */
 	void (*run)(const struct job *j, unsigned long i, int lfd);
 };
 
@@ -369,25 +390,29 @@ static int cmd_fill(int argc, char **argv)
 static void peers_job(const struct job *j, unsigned long i, int lfd)
 {
 	unsigned long first = j->count * i / j->jobs;
-	unsigned long last = j->count * (i + 1) / j->jobs, n;
-	struct in_addr from;
+	unsigned long last = j->count * (i + 1) / j->jobs, n, m;
+	struct sockaddr_in from = { .sin_family = AF_INET };
 
 	for (n = first; n < last; n++) {
-		from.s_addr = htonl(j->from + n);
-		cycle(lfd, j->addr, j->port + i, &from, 0);
+		from.sin_addr.s_addr = htonl(j->from + n);
+		for (m = 0; m < j->per; m++) {
+			/* Port 0 while sport is: bind() picks one. */
+			from.sin_port = htons(j->sport ? j->sport + m : 0);
+			cycle(lfd, j->addr, j->port + i, &from, 0);
+		}
 	}
 }
 
 static int cmd_peers(int argc, char **argv)
 {
-	struct job j = { .jobs = 1, .run = peers_job };
+	struct job j = { .jobs = 1, .per = 1, .run = peers_job };
 	unsigned long port = 0;
 	struct in_addr from = { 0 };
 	char next[INET_ADDRSTRLEN];
 	uint64_t ns;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:a:p:s:j:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:a:p:s:k:j:")) != -1) {
 		switch (opt) {
 		case 'n':
 			j.count = number(optarg, 16777215);
@@ -401,6 +426,10 @@ static int cmd_peers(int argc, char **argv)
 		case 's':
 			from = address(optarg);
 			break;
+		case 'k':
+			j.per = number(optarg, 1000);
+			j.sport = PEER_PORT;
+			break;
 		case 'j':
 			j.jobs = number(optarg, MAX_JOBS);
 			break;
@@ -410,7 +439,7 @@ static int cmd_peers(int argc, char **argv)
 	}
 	j.from = ntohl(from.s_addr);
 	if (optind != argc || !j.count || !j.addr.s_addr || !j.from ||
-	    !port || !j.jobs || port + j.jobs - 1 > 65535 ||
+	    !port || !j.jobs || port + j.jobs - 1 > 65535 || !j.per ||
 	    j.count > UINT32_MAX - j.from)
 		usage();
 	j.port = port;
@@ -419,9 +448,121 @@ static int cmd_peers(int argc, char **argv)
 		fputs("tw_bench: a peers job failed\n", stderr);
 		return 1;
 	}
-	printf("ns=%llu made=%lu next=%s\n", (unsigned long long)ns, j.count,
+	printf("ns=%llu made=%lu next=%s\n", (unsigned long long)ns,
+	       j.count * j.per,
 	       inet_ntop(AF_INET, &(struct in_addr){ htonl(j.from + j.count) },
 			 next, sizeof(next)));
+	return 0;
+}
+
+/* /proc/net/sockstat's TIME_WAITs (its "tw"). */
+static unsigned long sockstat_tw(void)
+{
+	char buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/net/sockstat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("/proc/net/sockstat");
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		die("read (/proc/net/sockstat)");
+	close(fd);
+	buf[n] = '\0';
+	p = strstr(buf, "TCP:");
+	p = p ? strstr(p, " tw ") : NULL;
+	if (!p) {
+		fputs("tw_bench: no TCP tw in /proc/net/sockstat\n", stderr);
+		exit(1);
+	}
+	return strtoul(p + 4, NULL, 10);
+}
+
+/* What steady churns to: @per cycles to each address from @to on. */
+struct steady {
+	int lfd, client_first;
+	unsigned int port;
+	unsigned long per, made;	/* made: cycles to @to so far */
+	uint32_t to;
+};
+
+/* Churn until @end; returns the cycles made. */
+static unsigned long steady_until(struct steady *s, uint64_t end)
+{
+	unsigned long n = 0;
+
+	/* The clock is a system call too: look at it now and then. */
+	do {
+		cycle(s->lfd, (struct in_addr){ htonl(s->to) }, s->port, NULL,
+		      s->client_first);
+		if (++s->made == s->per) {
+			s->made = 0;
+			s->to++;
+		}
+	} while (++n % 16 || now_ns() < end);
+	return n;
+}
+
+static int cmd_steady(int argc, char **argv)
+{
+	struct steady s = { .client_first = -1, .per = 1000 };
+	unsigned long port = 0, warm = 0, window = 0, warm_n, n, tw0, tw1;
+	struct in_addr addr = { 0 }, any = { htonl(INADDR_ANY) };
+	char next[INET_ADDRSTRLEN];
+	uint64_t t0, t1, t2;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:a:p:w:t:d:")) != -1) {
+		switch (opt) {
+		case 'c':
+			if (!strcmp(optarg, "client"))
+				s.client_first = 1;
+			else if (!strcmp(optarg, "server"))
+				s.client_first = 0;
+			else
+				usage();
+			break;
+		case 'a':
+			addr = address(optarg);
+			break;
+		case 'p':
+			port = number(optarg, 65535);
+			break;
+		case 'w':
+			warm = number(optarg, 86400);
+			break;
+		case 't':
+			window = number(optarg, 86400);
+			break;
+		case 'd':
+			s.per = number(optarg, 60000);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || s.client_first < 0 || !addr.s_addr || !port ||
+	    !window || !s.per)
+		usage();
+	s.to = ntohl(addr.s_addr);
+	s.port = port;
+
+	s.lfd = listener(any, port);
+	t0 = now_ns();
+	warm_n = warm ? steady_until(&s, t0 + warm * NSEC) : 0;
+	tw0 = sockstat_tw();
+	t1 = now_ns();
+	n = steady_until(&s, t1 + window * NSEC);
+	t2 = now_ns();
+	tw1 = sockstat_tw();
+	/* The next run starts at an address this one did not use. */
+	s.to += !!s.made;
+	printf("ns=%llu cycles=%lu warm_ns=%llu warm_cycles=%lu tw0=%lu "
+	       "tw1=%lu next=%s\n", (unsigned long long)(t2 - t1), n,
+	       (unsigned long long)(t1 - t0), warm_n, tw0, tw1,
+	       inet_ntop(AF_INET, &(struct in_addr){ htonl(s.to) }, next,
+			 sizeof(next)));
 	return 0;
 }
 
@@ -561,6 +702,8 @@ int main(int argc, char **argv)
 		return cmd_getppid(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "peers"))
 		return cmd_peers(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "steady"))
+		return cmd_steady(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "time"))
 		return cmd_time(argc - 1, argv + 1);
 	usage();

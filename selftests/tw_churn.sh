@@ -5,7 +5,9 @@
 # churn stops the counts are exact again.
 
 source "$(dirname "$0")/lib.sh"
+stress_setup
 
+# run.sh sets fewer for the debug kernel (stress.env).
 ROUNDS=${TWS_CHURN_ROUNDS:-5}
 stop="$TMPDIR/tws-churn-stop.$$"
 
@@ -21,7 +23,8 @@ churn() {	# churn NS PORT CPU
 
 readers() {
 	until [ -e "$stop" ]; do
-		cat /proc/tw_stats /proc/tw_sockets >/dev/null 2>&1
+		cat /proc/tw_stats /proc/tw_sockets /proc/tw_failures \
+			>/dev/null 2>&1
 	done
 }
 

@@ -3,10 +3,12 @@
 # Injected allocation failures: with failslab failing a share of the
 # module's allocations (entries, destinations, their ranks) while
 # connections churn, what could not be tracked is counted as untracked,
-# the counts stay exact, and nothing crashes, warns or leaks.  Needs a
-# kernel with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS, and our
-# caches marked for it at boot with slub_debug=A,tws_entry,tws_dest,
-# tws_rank (the debug kernel's boot, see run.sh): on the kernels we run,
+# the counts stay exact, and nothing crashes, warns or leaks; connect()
+# failures are counted when their namespace's log cannot be made.  Needs
+# a kernel with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS, and
+# our caches marked for it at boot with slub_debug=A,tws_entry,tws_dest,
+# tws_rank,tws_fail_log (the debug kernel's boot, see run.sh): on the
+# kernels we run,
 # /sys/kernel/slab/*/failslab is read-only.  Debian's kernels have no
 # failslab, and skip.
 
@@ -21,12 +23,12 @@ fi
 load_module || die "insmod failed"
 # A merged cache would fail other allocations too; slub_debug's mark also
 # keeps ours apart.
-for c in tws_entry tws_dest tws_rank; do
+for c in tws_entry tws_dest tws_rank tws_fail_log; do
 	slab=/sys/kernel/slab/$c
 	if [ -L "$slab" ] || [ "$(cat "$slab/failslab" 2>/dev/null)" != 1 ]
 	then
 		echo "# $c is not marked for failslab:" \
-			"boot with slub_debug=A,tws_entry,tws_dest,tws_rank"
+			"boot with slub_debug=A,tws_entry,tws_dest,tws_rank,tws_fail_log"
 		exit $ksft_skip
 	fi
 done
@@ -86,5 +88,24 @@ check_eq "rows are the tracked ones" \
 	"$(in_ns "$ns" awk 'NR > 1' /proc/tw_sockets | wc -l)"
 check_eq "each destination counts its rows" "$(row_tw)" "$(dest_tw)"
 check_eq "nine destinations" 9 "$(dest_tw | wc -l)"
+
+# connect() failures when their log cannot be made: all counted, no line
+# kept, and the log is made at the next failure.
+new_ns f
+in_ns "$f" sysctl -qw net.ipv4.ip_local_port_range="40000 40009"
+bg_listen "$f" -p 5000 --hold 10 || die "tw_gen listen --hold"
+echo N >"$fs/ignore-gfp-wait"
+echo 100 >"$fs/probability"
+out=$(in_ns "$f" "$TW_GEN" connect -a 127.0.0.1 -p 5000 -n 5)
+count=$(field "$f" connect_failed)
+lines=$(in_ns "$f" awk 'NR > 1' /proc/tw_failures | wc -l)
+restore
+check_eq "5 connect()s find no port" "EADDRNOTAVAIL 5" "$out"
+check_eq "with no room for their log, they are counted" 5 "$count"
+check_eq "and no line is kept" 0 "$lines"
+in_ns "$f" "$TW_GEN" connect -a 127.0.0.1 -p 5000 >/dev/null
+check_eq "the next failure makes the log" "1 1 6" \
+	"$(in_ns "$f" awk 'NR > 1 { n++; c = $3 } END { print n, c }' \
+		/proc/tw_failures) $(field "$f" connect_failed)"
 
 finish

@@ -51,17 +51,26 @@
  *	was read.
  *
  *   tw_gen listen [-a ADDR] -p PORT [--v4mapped] [--close-first]
+ *                 [--hold COUNT]
  *	Accept connections on ADDR:PORT ([::] with --v4mapped) until
  *	SIGTERM or SIGINT, then exit 0.  Each is closed after the peer's
  *	EOF, or with --close-first right after accept, which leaves the
  *	TIME_WAIT on this side.  Prints "listening" once it accepts.
+ *	--hold COUNT: first make COUNT connections to itself (from ports
+ *	connect() picks, ADDR as --v4mapped says) and keep both ends open,
+ *	ESTABLISHED, until the end; prints "held COUNT" before "listening".
+ *	The ports stay held as long as it runs, unlike a TIME_WAIT's.
  *
  *   tw_gen connect -a ADDR -p PORT [-b BIND_ADDR] [--lport N]
- *                  [--close | --close-last] [--v4mapped]
+ *                  [--close | --close-last] [--v4mapped] [-n TRIES]
  *	One connect() attempt, given up after 10 s.  Prints "ok" and exits
  *	0 on success, or the errno name of the failed bind() or connect()
  *	(EADDRNOTAVAIL, ECONNREFUSED, EADDRINUSE, ETIMEDOUT, ...) and exits
  *	1.  --lport binds to that local port first, without SO_REUSEADDR.
+ *	-n TRIES: that many attempts from one process, each from a socket
+ *	of its own, closed after it; prints "NAME COUNT" for each outcome
+ *	(ok or an errno name) in the order they first came, and exits 0
+ *	only if all succeeded.
  *	--close closes first and waits until this socket is in TIME_WAIT,
  *	for a peer that closes after EOF (plain "listen").  --close-last
  *	waits for the peer to close first ("listen --close-first"), then
@@ -129,8 +138,9 @@ static const char usage_text[] =
 "                    [-b BIND_ADDR] [--fin-wait2 SECONDS] [--v4mapped]\n"
 "                    [--no-listen] [--seq]\n"
 "       tw_gen listen [-a ADDR] -p PORT [--v4mapped] [--close-first]\n"
+"                     [--hold COUNT]\n"
 "       tw_gen connect -a ADDR -p PORT [-b BIND_ADDR] [--lport N]\n"
-"                      [--close | --close-last] [--v4mapped]\n"
+"                      [--close | --close-last] [--v4mapped] [-n TRIES]\n"
 "       tw_gen seg --from ADDR:PORT --to ADDR:PORT --flags FSRPAU\n"
 "                  [--seq N] [--ack N] [--count K]\n";
 
@@ -1212,6 +1222,30 @@ static int cmd_pairs(int argc, char **argv)
 	return 0;
 }
 
+/* One connect() of @p->fd to @srv, waited for: 0 or its errno. */
+static int try_connect(struct pollfd *p, const struct addr *srv)
+{
+	long long end;
+	socklen_t len;
+	int ret, err;
+
+	if (!connect(p->fd, (const struct sockaddr *)&srv->ss, srv->len))
+		return 0;
+	if (errno != EINPROGRESS)
+		return errno;
+	end = now_ms() + DEADLINE_MS;
+	while ((ret = poll(p, 1, ms_left(end))) <= 0) {
+		if (ret < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (now_ms() >= end)
+			return ETIMEDOUT;
+	}
+	len = sizeof(err);
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		die("getsockopt SO_ERROR: %s", strerror(errno));
+	return err;
+}
+
 static int cmd_listen(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1219,15 +1253,17 @@ static int cmd_listen(int argc, char **argv)
 		{ "port",	 required_argument, NULL, 'p' },
 		{ "v4mapped",	 no_argument,	    NULL, 'M' },
 		{ "close-first", no_argument,	    NULL, 'C' },
+		{ "hold",	 required_argument, NULL, 'H' },
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ }
 	};
 	const char *addr = "127.0.0.1";
 	bool v4mapped = false, close_first = false, have_port = false;
+	struct pollfd p = { .events = POLLOUT };
 	struct run r = { .lfd = -1 };
-	unsigned int port = 0, i;
+	unsigned int port = 0, hold = 0, i;
 	sigset_t wait_mask;
-	int opt, ret;
+	int opt, ret, err;
 
 	while ((opt = getopt_long(argc, argv, ":a:p:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -1244,6 +1280,9 @@ static int cmd_listen(int argc, char **argv)
 		case 'C':
 			close_first = true;
 			break;
+		case 'H':
+			hold = parse_num(optarg, 60000, "hold");
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -1255,13 +1294,31 @@ static int cmd_listen(int argc, char **argv)
 		usage_err("unexpected '%s'", argv[optind]);
 	if (!have_port)
 		usage_err("listen needs -p PORT");
+	if (hold && close_first)
+		usage_err("--hold or --close-first, not both");
 	get_addr(addr, port, v4mapped, &r.srv, "-a");
 
 	/* Best effort: only connections still open hold a descriptor. */
 	raise_nofile(65536, false);
-	grow(&r, 64);
+	if (hold)
+		raise_nofile(2 * hold + 64, true);
+	grow(&r, 64 + hold);
 	r.lfd = open_listener(&r.srv, v4mapped);
 	catch_signals(&wait_mask);
+	/* Our own clients, left open: each holds a local port. */
+	for (i = 0; i < hold; i++) {
+		p.fd = tcp_socket(r.srv.ss.ss_family);
+		if (v4mapped)
+			set_opt(p.fd, IPPROTO_IPV6, IPV6_V6ONLY, 0,
+				"IPV6_V6ONLY");
+		err = try_connect(&p, &r.srv);
+		if (err)
+			die("--hold: connection %u of %u: %s", i + 1, hold,
+			    errno_name(err));
+		accept_all(&r, false, false);
+	}
+	if (hold)
+		printf("held %u\n", hold);
 	printf("listening\n");
 	fflush(stdout);
 
@@ -1315,6 +1372,41 @@ static void fail_errno(int err)
 	exit(1);
 }
 
+/*
+ * -n TRIES: as many connect()s, each from a new socket closed after it;
+ * a line "NAME COUNT" per outcome (ok or the errno's name), in the order
+ * they first came.
+ */
+static int connect_tries(const struct addr *srv, bool v4mapped,
+			 unsigned int tries)
+{
+	int errs[16], counts[16] = { 0 };
+	struct pollfd p = { .events = POLLOUT };
+	unsigned int i, k, n = 0;
+	bool all_ok = true;
+	int err;
+
+	for (i = 0; i < tries; i++) {
+		p.fd = tcp_socket(srv->ss.ss_family);
+		if (v4mapped)
+			set_opt(p.fd, IPPROTO_IPV6, IPV6_V6ONLY, 0,
+				"IPV6_V6ONLY");
+		err = try_connect(&p, srv);
+		close(p.fd);
+		all_ok = all_ok && !err;
+		for (k = 0; k < n && errs[k] != err; k++)
+			;
+		if (k == n && n < sizeof(errs) / sizeof(errs[0]))
+			errs[n++] = err;
+		if (k < n)
+			counts[k]++;
+	}
+	for (k = 0; k < n; k++)
+		printf("%s %d\n", errs[k] ? errno_name(errs[k]) : "ok",
+		       counts[k]);
+	return all_ok ? 0 : 1;
+}
+
 static int cmd_connect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1325,20 +1417,20 @@ static int cmd_connect(int argc, char **argv)
 		{ "close",	no_argument,	   NULL, 'C' },
 		{ "close-last",	no_argument,	   NULL, 'l' },
 		{ "v4mapped",	no_argument,	   NULL, 'M' },
+		{ "tries",	required_argument, NULL, 'n' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ }
 	};
 	const char *addr = NULL, *bind_addr = NULL;
 	bool v4mapped = false, close_first = false, close_last = false;
-	unsigned int port = 0, lport = 0;
+	unsigned int port = 0, lport = 0, tries = 0;
 	struct pollfd p = { .events = POLLOUT };
 	struct addr srv, me, b;
-	long long end;
-	socklen_t len;
 	struct match m;
-	int opt, ret, err;
+	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, ":a:p:b:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":a:p:b:n:h", opts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'a':
 			addr = optarg;
@@ -1361,6 +1453,9 @@ static int cmd_connect(int argc, char **argv)
 		case 'M':
 			v4mapped = true;
 			break;
+		case 'n':
+			tries = parse_num(optarg, 100000, "tries");
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -1374,7 +1469,11 @@ static int cmd_connect(int argc, char **argv)
 		usage_err("connect needs -a ADDR and -p PORT");
 	if (close_first && close_last)
 		usage_err("--close or --close-last, not both");
+	if (tries && (close_first || close_last || bind_addr || lport))
+		usage_err("-n goes without -b, --lport and --close*");
 	get_addr(addr, port, v4mapped, &srv, "-a");
+	if (tries)
+		return connect_tries(&srv, v4mapped, tries);
 
 	p.fd = tcp_socket(srv.ss.ss_family);
 	if (v4mapped)
@@ -1391,19 +1490,7 @@ static int cmd_connect(int argc, char **argv)
 		if (bind(p.fd, (struct sockaddr *)&b.ss, b.len))
 			fail_errno(errno);
 	}
-	if (connect(p.fd, (struct sockaddr *)&srv.ss, srv.len) &&
-	    errno != EINPROGRESS)
-		fail_errno(errno);
-	end = now_ms() + DEADLINE_MS;
-	while ((ret = poll(&p, 1, ms_left(end))) <= 0) {
-		if (ret < 0 && errno != EINTR)
-			die("poll: %s", strerror(errno));
-		if (now_ms() >= end)
-			fail_errno(ETIMEDOUT);
-	}
-	len = sizeof(err);
-	if (getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &err, &len))
-		die("getsockopt SO_ERROR: %s", strerror(errno));
+	err = try_connect(&p, &srv);
 	if (err)
 		fail_errno(err);
 

@@ -30,7 +30,8 @@ reader() {
 	local n=0
 
 	until [ -e "$stop" ]; do
-		in_ns "$ns" cat /proc/tw_stats /proc/tw_sockets >/dev/null
+		in_ns "$ns" cat /proc/tw_stats /proc/tw_sockets \
+			/proc/tw_failures >/dev/null
 		all_view /proc/tw_sockets >/dev/null
 		n=$((n + 3))
 	done 2>/dev/null

@@ -32,10 +32,12 @@ wait_until 5 counts_settled "$ns" 10 || die "10 TIME_WAITs"
 
 out=$(ts "$ns") || not_ok "twstat exits 0"
 check "summary: 10 sockets" grep -Eq '^TIME_WAIT +10 sockets' <<<"$out"
+# The ports are held by the 10 TIME_WAITs alone, and nothing failed.
 check "summary: the destination at 100.0% with a bar" grep -Eq \
-	'^127\.0\.0\.1 +127\.0\.0\.1:7000 +10 +0 +100\.0% +\[#+\]$' <<<"$out"
-check_eq "top: tw, reusable, ports, in range, pressure" \
-	"127.0.0.1 127.0.0.1:7000 10 0 10 10 100.0% " \
+	'^127\.0\.0\.1 +127\.0\.0\.1:7000 +10 +0 +100\.0% +10 +100\.0% +0 +\[#+\]$' \
+	<<<"$out"
+check_eq "top: tw, reusable, ports, in range, pressure, held, failed" \
+	"127.0.0.1 127.0.0.1:7000 10 0 10 10 100.0% 10 100.0% 0 " \
 	"$(dest_row "$ns" top)"
 json=$(ts "$ns" -j top | tr -d ' \n')
 check "top -j: the same as JSON" grep -q '"remote":"127.0.0.1:7000","tw":10,'\
@@ -64,7 +66,7 @@ in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
 wait_until 5 eval '[ "$(field "$ns" reuse_eligible)" == 10 ]' ||
 	die "10 eligible"
 check_eq "top: all 10 reusable" \
-	"127.0.0.1 127.0.0.1:7000 10 10 10 10 100.0% " \
+	"127.0.0.1 127.0.0.1:7000 10 10 10 10 100.0% 10 100.0% 0 " \
 	"$(dest_row "$ns" top)"
 
 # Server side: the TIME_WAITs hold the listener's port; reuse cannot help.

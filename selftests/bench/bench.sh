@@ -12,6 +12,14 @@
 #        bench.sh reader REPS CYCLES        churn with tw_stats loaded,
 #                                           with and without a reader of
 #                                           /proc/tw_stats beside it
+#        bench.sh steady REPS WARM WINDOW   churn in steady state: each
+#                                           mode churning WARM seconds
+#                                           (above 60) before a measured
+#                                           window of WINDOW seconds
+#        bench.sh peers REPS PEERS PER      PEERS * PER server-side
+#                                           TIME_WAITs, PER from each of
+#                                           PEERS peer addresses: memory
+#                                           and the readers' times
 #   SIZES is a list like "1000 30000 200000", smallest first.
 # Exit:  0 when every measurement ran, 1 otherwise (the reason on stderr).
 set -u
@@ -63,16 +71,16 @@ echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range
 
 bpf_pid=""
 bpf_log=/tmp/bpftrace.log
+bpf_keys=4096	# the map's room: churn() and steady() set it
 
-mode_on() {	# mode_on MODE, with churn()'s cycles and jobs
+mode_on() {	# mode_on MODE
 	case $1 in
 	none) ;;
 	floor) insmod "$FLOOR" || die "insmod tw_floor" ;;
 	tw_stats) insmod "$KO" $KO_ARGS || die "insmod tw_stats" ;;
 	bpftrace)
 		: >"$bpf_log"
-		# Room for every TIME_WAIT one run makes, or updates drop.
-		BPFTRACE_MAP_KEYS_MAX=$((4 * cycles * jobs + 4096)) \
+		BPFTRACE_MAP_KEYS_MAX=$bpf_keys \
 			bpftrace "$B/tw_map.bt" >"$bpf_log" 2>&1 &
 		bpf_pid=$!
 		# BEGIN runs once every probe is attached.
@@ -102,6 +110,8 @@ mode_off() {
 churn() {
 	local reps=$1 cycles=$2 jobs=$3 rep mode closer out addr net=0
 
+	# Room for every TIME_WAIT one run makes, or updates drop.
+	bpf_keys=$((4 * cycles * jobs + 4096))
 	# Warm caches and allocators up; not measured.
 	"$TWB" churn -n "$cycles" -c server -a 127.1.255.1 -p 5000 \
 		-j "$jobs" >/dev/null || die "warm-up churn failed"
@@ -192,6 +202,36 @@ reader() {
 	done
 }
 
+# steady REPS WARM WINDOW: churn in steady state.  Per repetition, the
+# modes interleaved as churn()'s, server then client closing first: each
+# run churns WARM seconds (above the 60 s of TIME_WAIT) with the mode
+# loaded before its measured window of WINDOW seconds, so that the window
+# pays the deaths of as many minisockets born under that mode as it makes
+# (sockstat's tw at both ends of the window says whether it did).  The
+# runs go to fresh destinations (tw_bench steady), 1,000 cycles each.
+steady() {
+	local reps=$1 warm=$2 window=$3 rep mode closer out addr=127.16.0.1
+
+	# Every TIME_WAIT born under bpftrace and still alive is in its map:
+	# room for 60 s of cycles of 60 µs or more.
+	bpf_keys=1048576
+	for rep in $(seq "$reps"); do
+		for mode in none floor tw_stats bpftrace; do
+			mode_on "$mode"
+			for closer in server client; do
+				out=$("$TWB" steady -c "$closer" -a "$addr" \
+					-p 5100 -w "$warm" -t "$window") ||
+					die "steady churn failed ($mode, $closer)"
+				addr=${out##*next=}
+				emit "kind=steady mode=$mode closer=$closer" \
+					"rep=$rep ${out%% next=*}"
+			done
+			[ "$mode" != tw_stats ] || counters "$mode"
+			mode_off "$mode"
+		done
+	done
+}
+
 meminfo_kb() {
 	sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo
 }
@@ -249,6 +289,53 @@ sizes() {
 	done
 }
 
+# peers REPS PEERS PER: PEERS * PER server-side TIME_WAITs, PER from each
+# of PEERS peer addresses (tw_stats' destinations), then tw_stats loaded
+# over them: its memory, and the times of its files and of what users
+# would read instead, REPS times, all before the first of them dies (60 s
+# after it was made); sockstat must still count all of them after the
+# last read.
+peers() {
+	local reps=$1 peers=$2 per=$3 n=$(($2 * $3)) out rep what t
+
+	# Loaded first, so that it sees each birth while the listener is
+	# there, as on a server: loaded after, its walk would find no
+	# listener (tw_bench's is closed by then) and take each minisocket
+	# for a client's, a destination of its own.  So insmod is timed on
+	# an empty table here (the sizes time it full), and MemFree is not
+	# compared (the sockets' own memory comes with the fill).
+	t=$(ns insmod "$KO" $KO_ARGS)
+	out=$("$TWB" peers -n "$peers" -k "$per" -a 127.0.0.1 -p 7000 \
+		-s 127.3.0.1) || die "tw_bench peers failed"
+	wait_for 30 eval '[ "$(sockstat_tw)" -ge $n ]' ||
+		die "only $(sockstat_tw) of $n TIME_WAITs"
+	emit "kind=peers what=fill peers=$peers per=$per tw=$(sockstat_tw)" \
+		"${out%% next=*}"
+	emit "kind=peers what=insmod ns=$t tracked=$(field tw_count)" \
+		"untracked=$(field untracked)" \
+		"table_bytes=$(field table_memory_bytes)" \
+		"module_bytes=$(module_bytes)"
+	for rep in $(seq "$reps"); do
+		for what in tw_stats tw_sockets ss proc_net_tcp; do
+			case $what in
+			tw_stats) t=$(ns cat /proc/tw_stats) ;;
+			tw_sockets) t=$(ns cat /proc/tw_sockets) ;;
+			ss) t=$(ns ss -tan state time-wait) ;;
+			proc_net_tcp) t=$(ns cat /proc/net/tcp /proc/net/tcp6) ;;
+			esac
+			emit "kind=peers what=$what rep=$rep ns=$t"
+		done
+	done
+	# Every socket must still be there, or the figures are wrong.
+	emit "kind=peers what=check tw=$(sockstat_tw) tracked=$(field tw_count)"
+	# The destinations tw_stats lists (some may have died by now).
+	emit "kind=peers what=dests n=$(awk 'NR > 1 {
+		sub(/:[0-9]+$/, "", $2); if (!($2 in d)) { d[$2]; n++ } }
+		END { print n + 0 }' /proc/tw_sockets)"
+	counters peers
+	emit "kind=peers what=rmmod ns=$(ns rmmod tw_stats)"
+}
+
 case ${1-} in
 churn)
 	[ $# -eq 4 ] || die "usage: bench.sh churn REPS CYCLES JOBS"
@@ -262,8 +349,17 @@ reader)
 	[ $# -eq 3 ] || die "usage: bench.sh reader REPS CYCLES"
 	emit "kind=env kernel=$(uname -r) cpus=$(nproc)"
 	reader "$2" "$3" ;;
+steady)
+	[ $# -eq 4 ] || die "usage: bench.sh steady REPS WARM WINDOW"
+	emit "kind=env kernel=$(uname -r) cpus=$(nproc)"
+	steady "$2" "$3" "$4" ;;
+peers)
+	[ $# -eq 4 ] || die "usage: bench.sh peers REPS PEERS PER"
+	emit "kind=env kernel=$(uname -r) cpus=$(nproc)"
+	peers "$2" "$3" "$4" ;;
 *)
 	die "usage: bench.sh churn REPS CYCLES JOBS | sizes REPS SIZES |" \
-		"reader REPS CYCLES" ;;
+		"reader REPS CYCLES | steady REPS WARM WINDOW |" \
+		"peers REPS PEERS PER" ;;
 esac
 emit "kind=done"

@@ -7,7 +7,9 @@ Every comparison is a ratio of two measurements of the same boot: a
 repetition's ratio pairs the measurements of that repetition (A B A B...),
 and the tables give the median of those ratios with their range.
 
-Usage: report.py [--mode MODE] [--json FILE] LOG...
+Usage: report.py [--mode MODE] [--steady-icount OPT] [--json FILE] LOG...
+       (--steady-icount: the -icount option of the steady boot, for its
+       table's heading)
 Exit:  0, or 1 when a log lacks its "kind=done" line.  A missed target
        is a finding, not a failure: the table says which.
 """
@@ -24,6 +26,17 @@ MODE_NAMES = {
     "tw_stats": "tw_stats",
     "bpftrace": "bpftrace map",
 }
+# The issue's targets.
+OVERHEAD_SHARE = 4      # tw_stats' overhead at most bpftrace's / 4
+LISTING_SHARE = 0.25    # /proc/tw_sockets at most this of ss's time
+SUMMARY_SHARE = 0.05    # peers: /proc/tw_stats at most this of
+                        # cat /proc/net/tcp /proc/net/tcp6
+MEMORY_BYTES = 64       # module memory per tracked socket
+# Steady state: TIME_WAIT deaths in the window within this of its births.
+# The kernel ends them in batches (a 60 s timer is rounded up to 512
+# jiffies, 2.048 s at HZ=250), so a window of T seconds can miss or catch
+# one batch more: about 2/T either way, 10% for 20 s.
+STEADY_TOLERANCE = 0.12
 LISTERS = ["tw_sockets", "ss", "proc_net_tcp"]
 LISTER_NAMES = {
     "tw_sockets": "cat /proc/tw_sockets",
@@ -66,6 +79,18 @@ def spread(s, fmt):
     return "%s (%s .. %s)" % (fmt(s["median"]), fmt(s["min"]), fmt(s["max"]))
 
 
+def overhead_verdicts(what, closers, verdicts):
+    """tw_stats' overhead against bpftrace's, on both sides."""
+    for closer, c in closers.items():
+        if "tw_stats" in c and "bpftrace" in c:
+            t = c["tw_stats"]["overhead"]["median"]
+            b = c["bpftrace"]["overhead"]["median"]
+            verdicts.append((
+                "%s overhead, %s closes first: tw_stats %s, at most "
+                "a quarter of bpftrace's %s" % (what, closer, pct(t), pct(b)),
+                t <= b / OVERHEAD_SHARE))
+
+
 def churn(rows, log, out, verdicts):
     """Hot path: time per cycle, and each mode's overhead over none."""
     mine = [r for r in rows if r["log"] == log and r["kind"] == "churn"]
@@ -105,14 +130,83 @@ def churn(rows, log, out, verdicts):
                 spread(m["ns_per_cycle"], lambda v: "%.2f" % (v / 1000)),
                 "—" if mode == "none" else spread(m["overhead"], pct)))
     if jobs == 1:
-        for closer, c in res["closers"].items():
-            if "tw_stats" in c and "bpftrace" in c:
-                t = c["tw_stats"]["overhead"]["median"]
-                b = c["bpftrace"]["overhead"]["median"]
-                verdicts.append((
-                    "churn overhead, %s closes first: tw_stats %s, at most "
-                    "a fifth of bpftrace's %s" % (closer, pct(t), pct(b)),
-                    t <= b / 5))
+        overhead_verdicts("churn", res["closers"], verdicts)
+    return res
+
+
+def steady(rows, out, verdicts, icount):
+    """Steady-state churn: as churn(), and whether each run's window saw
+    as many TIME_WAITs die as were born (deaths: the TIME_WAITs there as
+    it started, plus its cycles, less those there as it ended)."""
+    mine = [r for r in rows if r["kind"] == "steady"]
+    if not mine:
+        return None
+    res = {"closers": {}, "tolerance": STEADY_TOLERANCE}
+    unsteady = []
+    for closer in ("server", "client"):
+        per, bal, warm, window = {}, {}, {}, {}
+        for r in mine:
+            if r["closer"] != closer:
+                continue
+            m, k, n = r["mode"], r["rep"], int(r["cycles"])
+            per.setdefault(m, {})[k] = int(r["ns"]) / n
+            bal.setdefault(m, {})[k] = \
+                (int(r["tw0"]) + n - int(r["tw1"])) / n
+            warm.setdefault(m, []).append(int(r["warm_ns"]) / 1e9)
+            window.setdefault(m, []).append(int(r["ns"]) / 1e9)
+        c = {}
+        for mode in MODES:
+            if mode not in per:
+                continue
+            reps = sorted(set(per[mode]) & set(per.get("none", {})))
+            ok = (min(warm[mode]) > 60 and
+                  all(abs(v - 1) <= STEADY_TOLERANCE
+                      for v in bal[mode].values()))
+            c[mode] = {
+                "ns_per_cycle": stats(list(per[mode].values())),
+                "deaths_over_births": stats(list(bal[mode].values())),
+                "warm_s": stats(warm[mode]),
+                "window_s": stats(window[mode]),
+                "steady": ok,
+            }
+            if mode != "none" and reps:
+                c[mode]["overhead"] = stats(
+                    [per[mode][k] / per["none"][k] - 1 for k in reps])
+            if not ok:
+                unsteady.append("%s, %s closes first" %
+                                (MODE_NAMES[mode], closer))
+        res["closers"][closer] = c
+    out.append("")
+    out.append("| mode (steady state%s) | closes first | "
+               "µs per cycle, median (range) | "
+               "overhead vs no module, median (range) | "
+               "deaths ÷ births in the window, median (range) | "
+               "warm-up, s | steady |" %
+               (", -icount " + icount if icount else ""))
+    out.append("|---|---|---|---|---|---|---|")
+    for closer, c in res["closers"].items():
+        for mode in MODES:
+            if mode not in c:
+                continue
+            m = c[mode]
+            out.append("| %s | %s | %s | %s | %s | %.1f | %s |" % (
+                MODE_NAMES[mode], closer,
+                spread(m["ns_per_cycle"], lambda v: "%.2f" % (v / 1000)),
+                spread(m["overhead"], pct) if "overhead" in m else "—",
+                spread(m["deaths_over_births"], lambda v: "%.3f" % v),
+                m["warm_s"]["min"], "yes" if m["steady"] else "**no**"))
+    if unsteady:
+        out.append("")
+        out.append("**Not steady state** (a warm-up of 60 s or less, or "
+                   "deaths in the window more than %d%% off its births): "
+                   "%s." % (round(100 * STEADY_TOLERANCE),
+                            "; ".join(unsteady)))
+    res["steady"] = not unsteady
+    overhead_verdicts("steady-state", res["closers"], verdicts)
+    verdicts.append(("steady state: every mode's window saw as many "
+                     "TIME_WAITs die as were born (within %d%%), after "
+                     "more than 60 s of its churn" %
+                     round(100 * STEADY_TOLERANCE), not unsteady))
     return res
 
 
@@ -285,8 +379,8 @@ def sizes(rows, out, verdicts):
         if ratio and size >= 30000:
             verdicts.append((
                 "listing at %d: /proc/tw_sockets takes %.3f of ss's time, "
-                "at most 0.25" % (size, ratio["median"]),
-                ratio["median"] <= 0.25))
+                "at most %.2f" % (size, ratio["median"], LISTING_SHARE),
+                ratio["median"] <= LISTING_SHARE))
 
     # Older runs recorded the namespace's table_memory_bytes alone.
     whole = any("module_bytes" in s for s in res.values())
@@ -326,7 +420,8 @@ def sizes(rows, out, verdicts):
     if mem in res[big]:
         v = res[big][mem]
         verdicts.append(("memory at %d: %.1f bytes per tracked socket, "
-                         "at most 64" % (big, v), v <= 64))
+                         "at most %d" % (big, v, MEMORY_BYTES),
+                         v <= MEMORY_BYTES))
     for size, s in res.items():
         # Sockets that expired or went untracked would falsify the sizes.
         ok = (s.get("tw_before", 0) >= size and
@@ -339,9 +434,110 @@ def sizes(rows, out, verdicts):
     return res
 
 
+def peers(rows, out, verdicts):
+    """Many peers: the server-side TIME_WAITs of many peer addresses,
+    tw_stats loaded over them, its memory and the readers' times."""
+    mine = [r for r in rows if r["kind"] == "peers"]
+    if not mine:
+        return None
+    res, times = {}, {}
+    for r in mine:
+        what = r["what"]
+        if what in ("tw_stats", "tw_sockets", "ss", "proc_net_tcp"):
+            times.setdefault(what, {})[r["rep"]] = int(r["ns"])
+        elif what == "fill":
+            res.update(peers=int(r["peers"]), per_peer=int(r["per"]),
+                       tw_before=int(r["tw"]), made=int(r["made"]),
+                       fill_s=int(r["ns"]) / 1e9)
+        elif what == "insmod":
+            res.update(insmod_ms=int(r["ns"]) / 1e6,
+                       tracked=int(r["tracked"]),
+                       untracked=int(r["untracked"]),
+                       table_bytes=int(r["table_bytes"]),
+                       module_bytes=int(r["module_bytes"]))
+            if "memfree_drop_bytes" in r:
+                res["memfree_drop_bytes"] = int(r["memfree_drop_bytes"])
+        elif what == "check":
+            res.update(tw_after=int(r["tw"]), tracked_after=int(r["tracked"]))
+        elif what == "dests":
+            res["peers_listed"] = int(r["n"])
+        elif what == "rmmod":
+            res["rmmod_ms"] = int(r["ns"]) / 1e6
+    res["ms"] = {w: stats([v / 1e6 for v in t.values()])
+                 for w, t in times.items()}
+    for a, b, key in (("tw_stats", "proc_net_tcp", "tw_stats_over_proc"),
+                      ("tw_sockets", "ss", "tw_sockets_over_ss")):
+        if a in times and b in times:
+            reps = sorted(set(times[a]) & set(times[b]))
+            res[key] = stats([times[a][k] / times[b][k] for k in reps])
+    tracked = res.get("tracked")
+    if tracked:
+        res["module_bytes_per_socket"] = res["module_bytes"] / tracked
+        res["table_bytes_per_socket"] = res["table_bytes"] / tracked
+    n, p = res.get("made", 0), res.get("peers", 0)
+
+    def ms(w, fmt="%.1f"):
+        return spread(res["ms"][w], lambda v: fmt % v) \
+            if w in res["ms"] else "—"
+    out.append("")
+    out.append("| TIME_WAIT sockets (server side) | peer addresses | "
+               "cat /proc/tw_stats, ms | cat /proc/tw_sockets, ms | "
+               "ss -tan state time-wait, ms | "
+               "cat /proc/net/tcp /proc/net/tcp6, ms |")
+    out.append("|---|---|---|---|---|---|")
+    out.append("| %d | %d | %s | %s | %s | %s |" % (
+        n, p, ms("tw_stats", "%.2f"), ms("tw_sockets"), ms("ss"),
+        ms("proc_net_tcp")))
+    out.append("")
+    out.append("| /proc/tw_stats ÷ /proc/net/tcp | /proc/tw_sockets ÷ ss | "
+               "module bytes per socket | namespace's table bytes per "
+               "socket | MemFree drop per socket | insmod, ms | rmmod, ms |")
+    out.append("|---|---|---|---|---|---|---|")
+    out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+        spread(res["tw_stats_over_proc"], lambda v: "%.4f" % v)
+        if "tw_stats_over_proc" in res else "—",
+        spread(res["tw_sockets_over_ss"], lambda v: "%.3f" % v)
+        if "tw_sockets_over_ss" in res else "—",
+        "%.1f" % res["module_bytes_per_socket"] if tracked else "—",
+        "%.1f" % res["table_bytes_per_socket"] if tracked else "—",
+        "%.1f" % (res["memfree_drop_bytes"] / tracked)
+        if tracked and "memfree_drop_bytes" in res else "—",
+        "%.1f" % res["insmod_ms"] if "insmod_ms" in res else "—",
+        "%.1f" % res["rmmod_ms"] if "rmmod_ms" in res else "—"))
+
+    if "tw_stats_over_proc" in res:
+        v = res["tw_stats_over_proc"]["median"]
+        verdicts.append((
+            "peers: /proc/tw_stats at %d sockets and %d destinations "
+            "takes %.4f of cat /proc/net/tcp /proc/net/tcp6's time, at "
+            "most %.2f" % (n, p, v, SUMMARY_SHARE), v <= SUMMARY_SHARE))
+    if "tw_sockets_over_ss" in res:
+        v = res["tw_sockets_over_ss"]["median"]
+        verdicts.append((
+            "peers: /proc/tw_sockets at %d sockets takes %.3f of ss's "
+            "time, at most %.2f" % (n, v, LISTING_SHARE),
+            v <= LISTING_SHARE))
+    if tracked:
+        v = res["module_bytes_per_socket"]
+        verdicts.append((
+            "peers: memory at %d sockets from %d peers: %.1f bytes per "
+            "tracked socket, at most %d" % (n, p, v, MEMORY_BYTES),
+            v <= MEMORY_BYTES))
+    ok = (n > 0 and res.get("tw_before", 0) >= n and
+          res.get("tw_after", 0) >= n and (tracked or 0) >= n and
+          not res.get("untracked"))
+    verdicts.append((
+        "peers: all %d TIME_WAITs there and tracked from insmod to the "
+        "last read (sockstat %s, then %s; %s peer addresses listed "
+        "after it)" % (n, res.get("tw_before"), res.get("tw_after"),
+                       res.get("peers_listed", "no")), ok))
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", default="icount")
+    ap.add_argument("--steady-icount")
     ap.add_argument("--json")
     ap.add_argument("logs", nargs="+")
     a = ap.parse_args()
@@ -359,6 +555,12 @@ def main():
     r = readchurn(rows, out)
     if r:
         result["readchurn"] = r
+    r = steady(rows, out, verdicts, a.steady_icount)
+    if r:
+        result["steady"] = r
+    r = peers(rows, out, verdicts)
+    if r:
+        result["peers"] = r
     r = counters(rows, out)
     if r:
         result["counters"] = r

@@ -23,7 +23,11 @@
 #                     tcg (plain emulation) or kvm (real hardware)
 #        BENCH_REPS (5), BENCH_CYCLES (2000 a run), BENCH_SIZES ("1000
 #                     30000 200000"), BENCH_BIG_REPS (3), BENCH_KINDS
-#                     ("churn sizes contention reader"): see bench_boots
+#                     ("churn sizes contention reader steady peers"),
+#                     BENCH_STEADY_REPS (2), BENCH_STEADY_WARM (65 s),
+#                     BENCH_STEADY_WINDOW (20 s), BENCH_STEADY_SHIFT (3),
+#                     BENCH_PEERS (50000), BENCH_PER_PEER (4): see
+#                     bench_boots
 # Exit:  check: 0 when every test on every kernel passed.  One line per
 #        kernel, then the sum as the last line: "N passed, N failed".
 set -eu
@@ -122,7 +126,7 @@ if [ "$mode" = check ] && [ -z "${TWS_NO_HOST:-}" ]; then
 		groff -man -Tutf8 -ww -z "$top/tools/twstat.8"
 	host_check "bench report: a recorded run's tables, a cut run refused" \
 		"$top/selftests/bench/fixture/check.sh"
-	lines+=("host: $passed passed, $failed failed")
+	lines+=("host: $passed passed, $failed failed ($SECONDS s)")
 fi
 
 # run_one SERIES: build, stage, boot; leaves the console in $log.
@@ -161,6 +165,10 @@ run_one() {
 	# own, see reload_boot), and the figures of the stress tests: in full
 	# on Debian's 6.1 LTS, a tenth elsewhere to keep the suite short.
 	tests=${TWS_TESTS:-$(sed 's/#.*//' "$top/selftests/TESTS")}
+	# twstat is user space: the debug kernel has nothing to add to it.
+	[ "$series" != debug ] || [ -n "${TWS_TESTS:-}" ] ||
+		tests=$(printf '%s\n' $tests |
+			grep -vx 'tw_twstat.sh\|tw_containers.sh')
 	main=""
 	reload=""
 	for t in $tests; do
@@ -173,9 +181,18 @@ run_one() {
 	case " $main " in
 	*" tw_missed.sh "*) hog_stage "$series" "$stage" || return 1 ;;
 	esac
+	# A quarter of the stress on 6.1 here (50,000 lifecycles, 250
+	# namespaces, 20 reloads), all of it and more in make stress: CI's
+	# hour is full (62 min on 2026-12-01 at half).
+	# The debug kernel is there for KASAN's and lockdep's eyes on every
+	# path, not for volume: an eightieth (its stress took 8 min at a
+	# tenth, 3.6 at a fortieth).
 	{
-		[ "$series" = 6.1 ] && echo TWS_STRESS_SCALE=1 ||
-			echo TWS_STRESS_SCALE=10
+		case $series in
+		6.1) printf "%s\n" TWS_STRESS_SCALE=4 TWS_STRESS_RELOADS=80 ;;
+		debug) printf "%s\n" TWS_STRESS_SCALE=80 TWS_CHURN_ROUNDS=3 ;;
+		*) echo TWS_STRESS_SCALE=10 ;;
+		esac
 		env | grep '^TWS_STRESS_[A-Z]*=[0-9]*$' || :
 	} >"$stage/selftests/stress.env"
 	[ -z "${TWS_TEST_TIMEOUT:-}" ] ||
@@ -235,7 +252,7 @@ debug_boot() {
 	export TWS_MEM=${TWS_MEM:-2048}
 	export TWS_TIMEOUT=${TWS_TIMEOUT:-3600}
 	export TWS_APPEND="slab_nomerge \
-slub_debug=A,tws_entry,tws_dest,tws_rank ${TWS_APPEND:-}"
+slub_debug=A,tws_entry,tws_dest,tws_rank,tws_fail_log ${TWS_APPEND:-}"
 }
 
 # hog_stage SERIES STAGE: tw_missed.sh's tw_hog.ko, beside tw_stats.ko,
@@ -279,29 +296,42 @@ bench_stage() {
 # 100k up; "contention" repeats the churn with two jobs on two vCPUs in
 # plain emulation (or KVM), which only shows a trend; "reader" runs the
 # churn with tw_stats loaded with and without cat /proc/tw_stats in a loop
-# beside it, on one vCPU.  BENCH_KINDS picks and orders the kinds
-# ("sizes" stands for one boot per size).
+# beside it, on one vCPU.  "steady" churns each mode long enough that as
+# many TIME_WAITs die as are born in the measured window: each run churns
+# BENCH_STEADY_WARM (65) guest seconds, above the 60 s of TIME_WAIT,
+# before its window of BENCH_STEADY_WINDOW (20), for 4 modes, 2 closers
+# and BENCH_STEADY_REPS (2) repetitions; with -icount shift=0 that would
+# be hours, so its guest clock counts 2^BENCH_STEADY_SHIFT (8) ns an
+# instruction, which leaves ratios of times ratios of instructions.
+# "peers" makes BENCH_PEERS (50,000) peer addresses' BENCH_PER_PEER (4)
+# server-side TIME_WAITs each and times the readers over them, at most
+# BENCH_BIG_REPS times, as the biggest size does.  BENCH_KINDS picks and
+# orders the kinds ("sizes" stands for one boot per size).
 bench_boots() {
 	local kver=$1 vmlinuz=$2 initrd=$3 kind accel icount smp args log
 	local bmode=${BENCH_MODE:-icount} reps=${BENCH_REPS:-5}
 	local cycles=${BENCH_CYCLES:-2000}
 	local sizes=${BENCH_SIZES:-1000 30000 200000}
 	local logs=() kinds="" size n
+	local steady_shift=${BENCH_STEADY_SHIFT:-3}
 
 	case $bmode in
 	icount | tcg | kvm) ;;
 	*) echo "run.sh: BENCH_MODE is icount, tcg or kvm" >&2; return 2 ;;
 	esac
-	for kind in ${BENCH_KINDS:-churn sizes contention reader}; do
+	for kind in ${BENCH_KINDS:-churn sizes contention reader steady \
+		peers}; do
 		case $kind in
 		sizes)
 			for size in $sizes; do
 				kinds="$kinds size$size"
 			done ;;
-		churn | size[0-9]* | contention | reader) kinds="$kinds $kind" ;;
+		churn | size[0-9]* | contention | reader | steady | peers)
+			kinds="$kinds $kind" ;;
 		*)
 			echo "run.sh: BENCH_KINDS: churn, sizes, sizeN," \
-				"contention or reader, not $kind" >&2
+				"contention, reader, steady or peers," \
+				"not $kind" >&2
 			return 2 ;;
 		esac
 	done
@@ -322,6 +352,17 @@ bench_boots() {
 		contention)
 			smp=2 args="churn,$reps,$cycles,2"
 			[ "$bmode" = icount ] && accel=tcg icount="" ;;
+		steady)
+			smp=1 args="steady,${BENCH_STEADY_REPS:-2}"
+			args="$args,${BENCH_STEADY_WARM:-65}"
+			args="$args,${BENCH_STEADY_WINDOW:-20}"
+			[ "$bmode" != icount ] ||
+				icount=shift=$steady_shift ;;
+		peers)
+			n=$((reps < ${BENCH_BIG_REPS:-3} ? reps :
+				${BENCH_BIG_REPS:-3}))
+			smp=1 args="peers,$n,${BENCH_PEERS:-50000}"
+			args="$args,${BENCH_PER_PEER:-4}" ;;
 		esac
 		log="$cache/bench-$kind.log"
 		logs+=("$log")
@@ -339,11 +380,15 @@ bench_boots() {
 			return 1
 		}
 	done
+	local rargs=()
+	[ "$bmode" != icount ] ||
+		rargs=(--steady-icount "shift=$steady_shift")
 	python3 "$top/selftests/bench/report.py" --mode "$bmode" \
-		--json "$cache/bench.json" "${logs[@]}"
+		"${rargs[@]}" --json "$cache/bench.json" "${logs[@]}"
 }
 
 for series in $kernels; do
+	t0=$SECONDS
 	log="$cache/$mode-$series.log"
 	rlog="$cache/$mode-$series-reload.log"
 	rm -f "$log" "$rlog"
@@ -351,6 +396,8 @@ for series in $kernels; do
 		# If it failed, run_one tries once more and says why.
 		wait "$prebuild" || tail -n 5 "$cache/debug-build.log" >&2
 		prebuild=""
+		echo "== waited $((SECONDS - t0)) s for the debug kernel's build"
+		t0=$SECONDS
 	fi
 	set +e
 	(
@@ -378,7 +425,7 @@ for series in $kernels; do
 	failed=$((failed + f))
 	skipped=$((skipped + ${s:-0}))
 	[ $rc -eq 0 ] && [ "${f:-1}" -eq 0 ] || status=1
-	lines+=("$series: $line")
+	lines+=("$series: $line ($((SECONDS - t0)) s)")
 done
 
 for l in "${lines[@]}"; do

@@ -234,10 +234,28 @@ static void tw_dest_finding(struct tw_finding *fd, const struct tws_ns *ns)
 	else if (a->role[TWS_ROLE_OTHER] > a->role[TWS_ROLE_CLIENT] +
 					     a->role[TWS_ROLE_SERVER])
 		fd->side = "other";
-	snprintf(fd->title, sizeof(fd->title),
-		 "%s -> %s: %.0f of %llu ports held by TIME_WAIT (%s), %s side",
-		 local, remote, h->in_range, (unsigned long long)h->d->ports,
-		 tw_fmt_pct(pct, sizeof(pct), h->d->pressure), fd->side);
+	if (h->d->held >= 0)
+		snprintf(fd->title, sizeof(fd->title),
+			 "%s -> %s: %lld of %llu ports held (%s), %.0f by TIME_WAIT, %s side",
+			 local, remote, (long long)h->d->held,
+			 (unsigned long long)h->d->ports,
+			 tw_fmt_pct(pct, sizeof(pct), h->d->held_pressure),
+			 h->in_range, fd->side);
+	else
+		snprintf(fd->title, sizeof(fd->title),
+			 "%s -> %s: %.0f of %llu ports held by TIME_WAIT (%s), %s side",
+			 local, remote, h->in_range,
+			 (unsigned long long)h->d->ports,
+			 tw_fmt_pct(pct, sizeof(pct), h->d->pressure), fd->side);
+	if (h->d->failed > 0)
+		tw_say(fd, NULL,
+		       "%lld connect()s to it failed for want of a local port since load (EADDRNOTAVAIL): this destination is out of ports now or was.",
+		       (long long)h->d->failed);
+	if (h->d->held >= 0 && h->in_range >= 0 &&
+	    (double)h->d->held > h->in_range)
+		tw_say(fd, NULL,
+		       "%.0f of the ports are held by sockets not in TIME_WAIT (open, connecting or closing), which tcp_tw_reuse cannot free: reuse connections (a pool, keep-alive), spread them over more destination addresses or ports, or widen ip_local_port_range.",
+		       (double)h->d->held - h->in_range);
 	tw_growth_note(fd);
 	if (!a->rows)
 		tw_say(fd, NULL,
@@ -309,7 +327,9 @@ static size_t tw_findings(const struct tw_opts *o, const struct tw_sample *cur,
 	char a[TW_CELL_MAX], p1[16], p2[16], p3[16];
 	size_t n = 0, i;
 
-	for (i = 0; i < nh && h[i].d->pressure >= o->threshold; i++) {
+	/* Ranked failing first, then by the ports taken (tw_rank()). */
+	for (i = 0; i < nh && (h[i].d->failed > 0 ||
+			       tw_taken(h[i].d) >= o->threshold); i++) {
 		memset(&fd[n], 0, sizeof(fd[n]));
 		fd[n].h = &h[i];
 		fd[n].agg = tw_agg_of(cur, &h[i]);
@@ -411,7 +431,7 @@ static int tw_advise_ns(FILE *f, struct tw_json *j, const struct tw_opts *o,
 	}
 	if (j) {
 		tw_json_open(j, NULL, '{');
-		tw_json_netns(j, ns);
+		tw_json_netns(j, cur, ns);
 		if (prev) {
 			struct tw_rates r;
 
@@ -476,7 +496,7 @@ int tw_advise(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 		if (ns->departed)
 			continue;
 		if (!jp) {
-			tw_text_netns(f, ns, first);
+			tw_text_netns(f, cur, ns, first);
 			if (prev) {
 				tw_rates(ns, tw_prev_ns(prev, cur, i),
 					 cur->mono - prev->mono, &r);

@@ -44,6 +44,9 @@ static const char *const tws_key_names[TWS_K_MAX] = {
 	[TWS_K_ROLE_CLIENT]		= "role_client",
 	[TWS_K_ROLE_SERVER]		= "role_server",
 	[TWS_K_ROLE_OTHER]		= "role_other",
+	[TWS_K_CONNECT_FAILED]		= "connect_failed",
+	[TWS_K_PORTS_BOUND]		= "ports_bound",
+	[TWS_K_PORTS_USABLE]		= "ports_usable",
 	[TWS_K_NAMESPACES]		= "namespaces",
 };
 
@@ -57,6 +60,15 @@ static const char *const tws_dest_cols[] = {
 	"local", "remote", "tw", "reusable", "ports", "pressure",
 };
 
+/* Right of the known ones in newer modules; found by name. */
+static const char *const tws_dest_more[] = {
+	"held", "held_pressure", "failed",
+};
+
+static const char *const tws_fail_cols[] = {
+	"time", "age_ms", "count", "pid", "local", "remote", "comm",
+};
+
 static const char *const tws_sock_cols[] = {
 	"local", "remote", "state", "age_ms", "expires_ms", "reuse",
 	"rearms", "role",
@@ -64,6 +76,8 @@ static const char *const tws_sock_cols[] = {
 
 #define TWS_DEST_COLS		ARRAY_SIZE(tws_dest_cols)
 #define TWS_SOCK_COLS		ARRAY_SIZE(tws_sock_cols)
+#define TWS_FAIL_COLS		ARRAY_SIZE(tws_fail_cols)
+#define TWS_DEST_MORE		ARRAY_SIZE(tws_dest_more)
 
 const char *tws_key_name(enum tws_key k)
 {
@@ -403,8 +417,38 @@ static int tws_keys(struct tws_lines *r, struct tws_ns *ns,
 	return 0;
 }
 
+/* Where each of tws_dest_more[] is in the header, 0 for nowhere. */
+struct tws_dest_at {
+	unsigned int col[TWS_DEST_MORE];
+};
+
+static int tws_dest_more_row(struct tws_lines *r, const struct tws_dest_at *at,
+			     struct tws_dest *d, struct tws_error *err)
+{
+	uint64_t v;
+
+	d->held = -1;
+	d->held_pressure = -1;
+	d->failed = -1;
+	if (at->col[0]) {
+		if (tws_number(r, r->tok[at->col[0]], "held", &v, err))
+			return -1;
+		d->held = (int64_t)(v > INT64_MAX ? INT64_MAX : v);
+	}
+	if (at->col[1] && tws_pressure(r, r->tok[at->col[1]],
+				       &d->held_pressure, err))
+		return -1;
+	if (at->col[2]) {
+		if (tws_number(r, r->tok[at->col[2]], "failed", &v, err))
+			return -1;
+		d->failed = (int64_t)(v > INT64_MAX ? INT64_MAX : v);
+	}
+	return 0;
+}
+
 static int tws_dest_row(struct tws_lines *r, unsigned int ncols,
-			struct tws_dest *d, struct tws_error *err)
+			const struct tws_dest_at *at, struct tws_dest *d,
+			struct tws_error *err)
 {
 	if (tws_columns(r, ncols, err) ||
 	    tws_addr_field(r, r->tok[0], false, "local", &d->local, NULL,
@@ -414,7 +458,8 @@ static int tws_dest_row(struct tws_lines *r, unsigned int ncols,
 	    tws_number(r, r->tok[2], "tw", &d->tw, err) ||
 	    tws_number(r, r->tok[3], "reusable", &d->reusable, err) ||
 	    tws_number(r, r->tok[4], "ports", &d->ports, err) ||
-	    tws_pressure(r, r->tok[5], &d->pressure, err))
+	    tws_pressure(r, r->tok[5], &d->pressure, err) ||
+	    tws_dest_more_row(r, at, d, err))
 		return -1;
 	if (d->local.family != d->remote.family)
 		return tws_fail(err, r->no, "local and remote of different families");
@@ -447,10 +492,17 @@ static void *tws_grow(struct tws_lines *r, void *arr, unsigned int n,
 static int tws_dests(struct tws_lines *r, const struct tws_limits *lim,
 		     struct tws_ns *ns, struct tws_error *err)
 {
-	unsigned int ncols = r->ntok, cap = 0;
+	unsigned int ncols = r->ntok, cap = 0, i, j;
+	struct tws_dest_at at = { { 0 } };
 
 	if (tws_header(r, 0, tws_dest_cols, TWS_DEST_COLS, "destination",
-		       err) || tws_more(r, err, "in the destination table"))
+		       err))
+		return -1;
+	for (i = TWS_DEST_COLS; i < ncols; i++)
+		for (j = 0; j < TWS_DEST_MORE; j++)
+			if (!strcmp(r->tok[i], tws_dest_more[j]) && !at.col[j])
+				at.col[j] = i;
+	if (tws_more(r, err, "in the destination table"))
 		return -1;
 	while (!tws_blank(r)) {
 		struct tws_dest *d = tws_grow(r, ns->dest, ns->ndest, &cap,
@@ -460,7 +512,7 @@ static int tws_dests(struct tws_lines *r, const struct tws_limits *lim,
 		if (!d)
 			return -1;
 		ns->dest = d;
-		if (tws_dest_row(r, ncols, &ns->dest[ns->ndest], err))
+		if (tws_dest_row(r, ncols, &at, &ns->dest[ns->ndest], err))
 			return -1;
 		ns->ndest++;
 		if (tws_more(r, err, "in the destination table"))
@@ -733,6 +785,35 @@ static int tws_sock_row(struct tws_lines *r, unsigned int off,
 	return 0;
 }
 
+/*
+ * The header line of a table of rows (tw_sockets, tw_failures): its
+ * known columns after an optional netns one.  *@off is 1 with netns.
+ */
+static int tws_table_head(struct tws_lines *r, const char *const *cols,
+			  unsigned int n, const char *what, unsigned int *off,
+			  bool *all, struct tws_error *err)
+{
+	int rc = tws_next(r, err);
+
+	if (rc <= 0)
+		return rc ? -1 : tws_fail(err, 1, "empty file (no header line)");
+	*off = r->ntok && !strcmp(r->tok[0], "netns");
+	*all = *off;
+	return tws_header(r, *off, cols, n, what, err);
+}
+
+/* A row of such a table: not blank, not one too many, all its columns. */
+static int tws_table_row(struct tws_lines *r, unsigned long rows,
+			 unsigned long max, unsigned int ncols,
+			 struct tws_error *err)
+{
+	if (tws_blank(r))
+		return tws_fail(err, r->no, "blank line");
+	if (rows == max)
+		return tws_fail(err, r->no, "more than %lu rows", max);
+	return tws_columns(r, ncols, err);
+}
+
 int tws_parse_sockets(FILE *f, const struct tws_limits *lim, bool *all,
 		      tws_sock_fn fn, void *ctx, struct tws_error *err)
 {
@@ -743,22 +824,98 @@ int tws_parse_sockets(FILE *f, const struct tws_limits *lim, bool *all,
 	int rc;
 
 	memset(err, 0, sizeof(*err));
-	rc = tws_next(&r, err);
-	if (rc <= 0)
-		return rc ? -1 : tws_fail(err, 1, "empty file (no header line)");
-	off = r.ntok && !strcmp(r.tok[0], "netns");
-	if (tws_header(&r, off, tws_sock_cols, TWS_SOCK_COLS, "socket", err))
+	if (tws_table_head(&r, tws_sock_cols, TWS_SOCK_COLS, "socket", &off,
+			   all, err))
 		return -1;
 	ncols = r.ntok;
-	*all = off;
 	while ((rc = tws_next(&r, err)) > 0) {
-		if (tws_blank(&r))
-			return tws_fail(err, r.no, "blank line");
-		if (rows == lim->max_rows)
-			return tws_fail(err, r.no, "more than %lu rows",
-					lim->max_rows);
-		if (tws_columns(&r, ncols, err) ||
+		if (tws_table_row(&r, rows, lim->max_rows, ncols, err) ||
 		    tws_sock_row(&r, off, &k, err))
+			return -1;
+		rows++;
+		rc = fn(ctx, &k);
+		if (rc)
+			return tws_fail(err, r.no, "%s", strerror(rc < 0 ? -rc : rc));
+	}
+	return rc;
+}
+
+/* --- /proc/tw_failures ------------------------------------------------- */
+
+/* "1764612345.120": seconds since the epoch with milliseconds. */
+static int tws_time_ms(struct tws_lines *r, const char *s, uint64_t *ms,
+		       struct tws_error *err)
+{
+	const char *dot = strchr(s, '.');
+	char sec[24];
+	uint64_t a, b;
+
+	if (!dot || dot == s || (size_t)(dot - s) >= sizeof(sec) ||
+	    strlen(dot + 1) != 3)
+		return tws_fail(err, r->no, "time: expected SECONDS.MMM, got '%.32s'",
+				s);
+	memcpy(sec, s, (size_t)(dot - s));
+	sec[dot - s] = '\0';
+	if (tws_u64(sec, &a) || tws_u64(dot + 1, &b) ||
+	    a > UINT64_MAX / 1000 - 1)
+		return tws_fail(err, r->no, "time: expected SECONDS.MMM, got '%.32s'",
+				s);
+	*ms = a * 1000 + b;
+	return 0;
+}
+
+static int tws_fail_row(struct tws_lines *r, unsigned int off,
+			struct tws_fail *k, struct tws_error *err)
+{
+	char **t = r->tok + off;
+	uint64_t pid;
+
+	memset(k, 0, sizeof(*k));
+	if (off && tws_number(r, r->tok[0], "netns", &k->netns, err))
+		return -1;
+	if (tws_time_ms(r, t[0], &k->time_ms, err) ||
+	    tws_number(r, t[1], "age_ms", &k->age_ms, err) ||
+	    tws_number(r, t[2], "count", &k->count, err) ||
+	    tws_addr_field(r, t[4], false, "local", &k->local, NULL, err) ||
+	    tws_addr_field(r, t[5], true, "remote", &k->remote, &k->rport,
+			   err))
+		return -1;
+	if (!strcmp(t[3], "-"))
+		k->pid = -1;
+	else if (tws_number(r, t[3], "pid", &pid, err))
+		return -1;
+	else if (pid > INT32_MAX)
+		return tws_fail(err, r->no, "pid: %llu is not a pid",
+				(unsigned long long)pid);
+	else
+		k->pid = (int64_t)pid;
+	if (strlen(t[6]) > TWS_NAME_MAX)
+		return tws_fail(err, r->no, "comm: longer than %d bytes",
+				TWS_NAME_MAX);
+	strcpy(k->comm, t[6]);
+	if (k->local.family != k->remote.family)
+		return tws_fail(err, r->no, "local and remote of different families");
+	return 0;
+}
+
+int tws_parse_failures(FILE *f, bool *all, tws_fail_fn fn, void *ctx,
+		       struct tws_error *err)
+{
+	struct tws_lines r = { .f = f };
+	unsigned int off, ncols;
+	unsigned long rows = 0;
+	struct tws_fail k;
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	if (tws_table_head(&r, tws_fail_cols, TWS_FAIL_COLS, "failure", &off,
+			   all, err))
+		return -1;
+	ncols = r.ntok;
+	while ((rc = tws_next(&r, err)) > 0) {
+		/* 32 a namespace, as many namespaces as tw_stats may have. */
+		if (tws_table_row(&r, rows, 32UL * TWS_MAX_NETNS, ncols, err) ||
+		    tws_fail_row(&r, off, &k, err))
 			return -1;
 		rows++;
 		rc = fn(ctx, &k);

@@ -63,6 +63,9 @@ enum tws_key {
 	TWS_K_ROLE_CLIENT,		/* the role_* keys stay contiguous */
 	TWS_K_ROLE_SERVER,
 	TWS_K_ROLE_OTHER,
+	TWS_K_CONNECT_FAILED,		/* modules with the failure hook */
+	TWS_K_PORTS_BOUND,		/* with the held count */
+	TWS_K_PORTS_USABLE,
 	TWS_K_NAMESPACES,		/* the departed block only */
 	TWS_K_MAX
 };
@@ -96,6 +99,10 @@ struct tws_dest {
 	uint64_t reusable;
 	uint64_t ports;			/* usable ports of the range */
 	double pressure;		/* percent; negative for "-" */
+	/* Columns of newer modules: -1 when the file has none. */
+	int64_t held;			/* ports held in any state */
+	double held_pressure;		/* percent; negative for "-" */
+	int64_t failed;			/* connect()s refused since load */
 };
 
 /* One bucket of the lifetime histogram: [lo, hi], hi UINT64_MAX open. */
@@ -152,8 +159,21 @@ struct tws_error {
 	char msg[160];
 };
 
+/* One row of /proc/tw_failures. */
+struct tws_fail {
+	uint64_t netns;			/* 0 outside the all-namespace view */
+	uint64_t time_ms;		/* since the epoch */
+	uint64_t age_ms;
+	uint64_t count;
+	int64_t pid;			/* -1 for "-": not in our namespace */
+	struct tws_addr local, remote;
+	unsigned int rport;
+	char comm[TWS_NAME_MAX + 1];
+};
+
 /* Called for every row; a non-zero return stops the parse with it. */
 typedef int (*tws_sock_fn)(void *ctx, const struct tws_sock *s);
+typedef int (*tws_fail_fn)(void *ctx, const struct tws_fail *f);
 
 int tws_parse_stats(FILE *f, const struct tws_limits *lim,
 		    struct tws_stats *st, struct tws_error *err);
@@ -161,6 +181,8 @@ void tws_stats_free(struct tws_stats *st);
 
 int tws_parse_sockets(FILE *f, const struct tws_limits *lim, bool *all,
 		      tws_sock_fn fn, void *ctx, struct tws_error *err);
+int tws_parse_failures(FILE *f, bool *all, tws_fail_fn fn, void *ctx,
+		       struct tws_error *err);
 
 /*
  * "1.2.3.4", "::1", "[::1]" with port NULL; "1.2.3.4:80", "[::1]:80"

@@ -325,6 +325,7 @@ static void tw_parse_args(int argc, char **argv, struct tw_opts *o)
 struct tw_paths {
 	char stats[PATH_MAX];
 	char sockets[PATH_MAX];
+	char failures[PATH_MAX];
 };
 
 static void tw_open_error(const struct tw_opts *o, const char *path, int e)
@@ -357,6 +358,13 @@ static int tw_open_all(const char *path)
 		return -1;
 	}
 	return fd;
+}
+
+static bool tw_on_procfs(const char *path)
+{
+	struct statfs sfs;
+
+	return !statfs(path, &sfs) && sfs.f_type == TW_PROC_SUPER_MAGIC;
 }
 
 /*
@@ -571,6 +579,52 @@ static int tw_read_sockets(const struct tw_opts *o, const char *path,
 	return 0;
 }
 
+/* Keep the latest failure of each namespace. */
+static int tw_collect_fail(void *ctx, const struct tws_fail *f)
+{
+	struct tw_sample *s = ctx;
+	struct tws_fail *n;
+	size_t i;
+
+	for (i = 0; i < s->nlast; i++)
+		if (s->last_fail[i].netns == f->netns)
+			break;
+	if (i == s->nlast) {
+		n = realloc(s->last_fail, (s->nlast + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		s->last_fail = n;
+		s->nlast++;
+	} else if (s->last_fail[i].time_ms > f->time_ms) {
+		return 0;
+	}
+	s->last_fail[i] = *f;
+	return 0;
+}
+
+/* A module without the failure hook has no such file: nothing to say. */
+static int tw_read_failures(const struct tw_opts *o, const char *path,
+			    struct tw_sample *s)
+{
+	struct tws_error err;
+	bool all;
+	FILE *f;
+	int rc;
+
+	if (access(path, F_OK) && errno == ENOENT)
+		return 0;
+	f = tw_open(o, path);
+	if (!f)
+		return -1;
+	rc = tws_parse_failures(f, &all, tw_collect_fail, s, &err);
+	fclose(f);
+	if (rc) {
+		tw_parse_error(path, &err);
+		return -1;
+	}
+	return 0;
+}
+
 static double tw_now(clockid_t id)
 {
 	struct timespec ts;
@@ -588,6 +642,8 @@ static void tw_sample_free(struct tw_sample *s)
 			free(s->agg[i]);
 	free(s->agg);
 	free(s->rows);
+	free(s->last_fail);
+	tw_owners_free(&s->owners);
 	tws_stats_free(&s->st);
 	memset(s, 0, sizeof(*s));
 }
@@ -616,6 +672,18 @@ static int tw_read(const struct tw_opts *o, const struct tw_paths *p,
 	}
 	if ((o->view == TW_SOCKETS || o->view == TW_ADVISE) &&
 	    tw_read_sockets(o, p->sockets, s)) {
+		tw_sample_free(s);
+		return -1;
+	}
+	if (o->view == TW_SUMMARY && tw_read_failures(o, p->failures, s)) {
+		tw_sample_free(s);
+		return -1;
+	}
+	/* Who lives in each namespace: only a live /proc has processes. */
+	if (o->all_netns && tw_on_procfs(p->stats) &&
+	    tw_owners_scan(&s->owners, o->proc_dir)) {
+		tw_err("%s: cannot read the processes: %s", o->proc_dir,
+		       strerror(errno));
 		tw_sample_free(s);
 		return -1;
 	}
@@ -722,7 +790,9 @@ int main(int argc, char **argv)
 	if ((size_t)snprintf(p.stats, sizeof(p.stats), "%s/tw_stats",
 			     o.proc_dir) >= sizeof(p.stats) ||
 	    (size_t)snprintf(p.sockets, sizeof(p.sockets), "%s/tw_sockets",
-			     o.proc_dir) >= sizeof(p.sockets))
+			     o.proc_dir) >= sizeof(p.sockets) ||
+	    (size_t)snprintf(p.failures, sizeof(p.failures), "%s/tw_failures",
+			     o.proc_dir) >= sizeof(p.failures))
 		tw_usage("--proc-dir: path too long");
 	if (tw_read(&o, &p, &s[0]))
 		return TW_EXIT_ERR;

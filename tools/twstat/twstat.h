@@ -67,6 +67,31 @@ struct tw_row {
 	size_t idx;			/* file order */
 };
 
+/* Who lives in a network namespace (procs.c). */
+#define TW_OWNER_PIDS	3
+
+struct tw_owner {
+	uint64_t netns;
+	unsigned int npids;		/* processes found in it */
+	unsigned int nkept;
+	int pid[TW_OWNER_PIDS];		/* the lowest */
+	char comm[TW_OWNER_PIDS][17];
+	char runtime[16];		/* "docker", ...; "" for none */
+	char id[65];			/* container ID or machine name */
+	char pod[48];			/* a Kubernetes pod's UID */
+};
+
+struct tw_owners {
+	bool scanned;			/* the live /proc was read */
+	struct tw_owner *o;
+	size_t n;
+};
+
+int tw_owners_scan(struct tw_owners *ow, const char *proc);
+const struct tw_owner *tw_owner_of(const struct tw_owners *ow, uint64_t netns);
+void tw_owners_free(struct tw_owners *ow);
+void tw_cgroup_parse(const char *path, struct tw_owner *o);
+
 struct tw_sample {
 	const char *stats_path;
 	struct tws_stats st;
@@ -77,7 +102,13 @@ struct tw_sample {
 	size_t nrows, cap;
 	size_t total_rows;
 	struct tw_agg **agg;		/* advise: agg[ns][dest], or NULL */
+	struct tws_fail *last_fail;	/* summary: the latest of each netns */
+	size_t nlast;
+	struct tw_owners owners;	/* --all-netns on the live /proc */
 };
+
+const struct tws_fail *tw_last_fail(const struct tw_sample *s,
+				    const struct tws_ns *ns);
 
 /* A destination of some namespace, with what is derived from it. */
 struct tw_hot {
@@ -109,13 +140,16 @@ void tw_rates(const struct tws_ns *cur, const struct tws_ns *prev,
 	      double dt, struct tw_rates *r);
 int64_t tw_port_key(const struct tws_ns *ns, enum tws_key k);
 int64_t tw_usable(const struct tws_ns *ns);
+double tw_taken(const struct tws_dest *d);
 size_t tw_rank(const struct tw_sample *cur, const struct tw_sample *prev,
 	       int nsi, struct tw_hot **out);
 void tw_text_rates(FILE *f, const struct tw_rates *r);
 void tw_json_rates(struct tw_json *j, const char *key,
 		   const struct tw_rates *r);
-void tw_json_netns(struct tw_json *j, const struct tws_ns *ns);
-void tw_text_netns(FILE *f, const struct tws_ns *ns, bool first);
+void tw_json_netns(struct tw_json *j, const struct tw_sample *s,
+		   const struct tws_ns *ns);
+void tw_text_netns(FILE *f, const struct tw_sample *s, const struct tws_ns *ns,
+		   bool first);
 int tw_summary(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	       const struct tw_sample *prev);
 int tw_top(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,

@@ -22,8 +22,12 @@
 
 #define TW_ENDED_KEYS	(((1ULL << TWS_CAUSES) - 1) << TWS_K_ENDED_TIMER)
 /* All of a 6.1 block: what the summary shows. */
-#define TW_SUMMARY_KEYS	(((1ULL << TWS_K_MAX) - 1) & \
-			 ~TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS) & \
+/* What older modules lack is shown when it is there. */
+#define TW_NEWER_KEYS	(TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS) | \
+			 TWS_BIT(TWS_K_CONNECT_FAILED) | \
+			 TWS_BIT(TWS_K_PORTS_BOUND) | \
+			 TWS_BIT(TWS_K_PORTS_USABLE))
+#define TW_SUMMARY_KEYS	(((1ULL << TWS_K_MAX) - 1) & ~TW_NEWER_KEYS & \
 			 ~TWS_BIT(TWS_K_NAMESPACES))
 #define TW_DEPARTED_KEYS (TWS_BIT(TWS_K_NAMESPACES) | \
 			  TWS_BIT(TWS_K_ENTERED) | TWS_BIT(TWS_K_ENDED) | \
@@ -101,6 +105,9 @@ int64_t tw_usable(const struct tws_ns *ns)
 {
 	int64_t n;
 
+	/* The module's own figure, when it has one. */
+	if (ns->have & TWS_BIT(TWS_K_PORTS_USABLE))
+		return tw_port_key(ns, TWS_K_PORTS_USABLE);
 	if (~ns->have & (TWS_BIT(TWS_K_PORT_LOW) | TWS_BIT(TWS_K_PORT_HIGH)))
 		return -1;
 	n = tw_port_key(ns, TWS_K_PORT_HIGH) -
@@ -155,10 +162,21 @@ static void tw_growth(const struct tw_sample *cur, const struct tw_sample *prev,
 		h->eta = fmax(0, (double)h->d->ports - h->in_range) / rate;
 }
 
+/* What a destination's ports are taken by: all states when known. */
+double tw_taken(const struct tws_dest *d)
+{
+	return d->held >= 0 ? d->held_pressure : d->pressure;
+}
+
+/* connect()s failing there first, then the ports taken, then TIME_WAIT. */
 static int tw_hot_cmp(const void *a, const void *b)
 {
 	const struct tw_hot *x = a, *y = b;
 
+	if ((x->d->failed > 0) != (y->d->failed > 0))
+		return x->d->failed > 0 ? -1 : 1;
+	if (tw_taken(x->d) != tw_taken(y->d))
+		return tw_taken(x->d) > tw_taken(y->d) ? -1 : 1;
 	if (x->d->pressure != y->d->pressure)
 		return x->d->pressure > y->d->pressure ? -1 : 1;
 	if (x->d->tw != y->d->tw)
@@ -212,24 +230,84 @@ static double tw_dt(const struct tw_sample *cur, const struct tw_sample *prev)
 
 /* --- pieces shared by the views ---------------------------------------- */
 
-void tw_text_netns(FILE *f, const struct tws_ns *ns, bool first)
+/* Who lives in it, after "netns N": its container, pod, processes. */
+static void tw_text_owner(FILE *f, const struct tw_sample *s,
+			  const struct tws_ns *ns)
+{
+	const struct tw_owner *o = tw_owner_of(&s->owners, ns->netns);
+	unsigned int k;
+
+	if (!o) {
+		fprintf(f, ": no process left");
+		return;
+	}
+	if (o->runtime[0])
+		fprintf(f, ": %s %.12s", o->runtime, o->id);
+	if (o->pod[0])
+		fprintf(f, "%s pod %s", o->runtime[0] ? "," : ":", o->pod);
+	fprintf(f, "%s %u process%s", o->runtime[0] || o->pod[0] ? "," : ":",
+		o->npids, o->npids == 1 ? "" : "es");
+	for (k = 0; k < o->nkept; k++)
+		fprintf(f, "%s%d %s", k ? ", " : " (", o->pid[k], o->comm[k]);
+	fprintf(f, "%s)", o->npids > o->nkept ? ", ..." : "");
+}
+
+void tw_text_netns(FILE *f, const struct tw_sample *s, const struct tws_ns *ns,
+		   bool first)
 {
 	if (!first)
 		fputc('\n', f);
-	if (ns->departed)
+	if (ns->departed) {
 		fprintf(f, "netns departed\n");
-	else if (ns->has_netns)
-		fprintf(f, "netns %llu\n", (unsigned long long)ns->netns);
+	} else if (ns->has_netns) {
+		fprintf(f, "netns %llu", (unsigned long long)ns->netns);
+		if (s->owners.scanned)
+			tw_text_owner(f, s, ns);
+		fputc('\n', f);
+	}
 }
 
-void tw_json_netns(struct tw_json *j, const struct tws_ns *ns)
+static void tw_json_owner(struct tw_json *j, const struct tw_sample *s,
+			  const struct tws_ns *ns)
 {
-	if (ns->departed)
-		tw_json_str(j, "netns", "departed");
-	else if (ns->has_netns)
-		tw_json_u64(j, "netns", ns->netns);
+	const struct tw_owner *o = tw_owner_of(&s->owners, ns->netns);
+	unsigned int k;
+
+	tw_json_u64(j, "processes", o ? o->npids : 0);
+	tw_json_open(j, "first_processes", '[');
+	for (k = 0; o && k < o->nkept; k++) {
+		tw_json_open(j, NULL, '{');
+		tw_json_u64(j, "pid", (uint64_t)o->pid[k]);
+		tw_json_str(j, "comm", o->comm[k]);
+		tw_json_close(j, '}');
+	}
+	tw_json_close(j, ']');
+	if (o && o->runtime[0]) {
+		tw_json_open(j, "container", '{');
+		tw_json_str(j, "runtime", o->runtime);
+		tw_json_str(j, "id", o->id);
+		tw_json_close(j, '}');
+	} else {
+		tw_json_null(j, "container");
+	}
+	if (o && o->pod[0])
+		tw_json_str(j, "pod_uid", o->pod);
 	else
+		tw_json_null(j, "pod_uid");
+}
+
+void tw_json_netns(struct tw_json *j, const struct tw_sample *s,
+		   const struct tws_ns *ns)
+{
+	if (ns->departed) {
+		tw_json_str(j, "netns", "departed");
+	} else if (ns->has_netns) {
+		tw_json_u64(j, "netns", ns->netns);
+		if (s->owners.scanned)
+			tw_json_owner(j, s, ns);
+	} else {
 		tw_json_null(j, "netns");
+	}
 }
 
 void tw_text_rates(FILE *f, const struct tw_rates *r)
@@ -293,7 +371,7 @@ static void tw_all_rates(FILE *f, struct tw_json *j,
 		tw_rates(ns, tw_prev_ns(prev, cur, i), tw_dt(cur, prev), &r);
 		if (j) {
 			tw_json_open(j, NULL, '{');
-			tw_json_netns(j, ns);
+			tw_json_netns(j, cur, ns);
 			tw_json_rates(j, "rates", &r);
 			tw_json_close(j, '}');
 			continue;
@@ -352,6 +430,9 @@ enum tw_dcol {
 	TW_DC_PORTS,
 	TW_DC_IN_RANGE,
 	TW_DC_PRESSURE,
+	TW_DC_HELD,
+	TW_DC_HELD_PRESSURE,
+	TW_DC_FAILED,
 	TW_DC_BAR,
 	TW_DC_GROWTH,
 	TW_DC_ETA,
@@ -367,6 +448,9 @@ static const struct tw_col tw_dcols[TW_DC_MAX] = {
 	[TW_DC_PORTS]		= { "ports", false },
 	[TW_DC_IN_RANGE]	= { "in range", false },
 	[TW_DC_PRESSURE]	= { "pressure", false },
+	[TW_DC_HELD]		= { "held", false },
+	[TW_DC_HELD_PRESSURE]	= { "held pressure", false },
+	[TW_DC_FAILED]		= { "failed", false },
 	[TW_DC_BAR]		= { "", true },
 	[TW_DC_GROWTH]		= { "growth", false },
 	[TW_DC_ETA]		= { "full in", false },
@@ -412,9 +496,18 @@ static void tw_dcell(const void *ctx, size_t row, unsigned int c, char *buf,
 	case TW_DC_PRESSURE:
 		tw_fmt_pct(buf, len, h->d->pressure);
 		break;
+	case TW_DC_HELD:
+		snprintf(buf, len, "%lld", (long long)h->d->held);
+		break;
+	case TW_DC_HELD_PRESSURE:
+		tw_fmt_pct(buf, len, h->d->held_pressure);
+		break;
+	case TW_DC_FAILED:
+		snprintf(buf, len, "%lld", (long long)h->d->failed);
+		break;
 	case TW_DC_BAR:
-		if (h->d->pressure >= 0)
-			tw_fmt_bar(buf, len, h->d->pressure);
+		if (tw_taken(h->d) >= 0)
+			tw_fmt_bar(buf, len, tw_taken(h->d));
 		else
 			*buf = '\0';
 		break;
@@ -471,11 +564,33 @@ static void tw_json_dest(struct tw_json *j, const struct tw_hot *h,
 		tw_json_null(j, "pressure_pct");
 	else
 		tw_json_num(j, "pressure_pct", h->d->pressure);
+	if (h->d->held >= 0) {
+		tw_json_u64(j, "held", (uint64_t)h->d->held);
+		if (h->d->held_pressure < 0)
+			tw_json_null(j, "held_pressure_pct");
+		else
+			tw_json_num(j, "held_pressure_pct",
+				    h->d->held_pressure);
+	}
+	if (h->d->failed >= 0)
+		tw_json_u64(j, "failed", (uint64_t)h->d->failed);
 	if (watch) {
 		tw_json_num(j, "growth_per_s", h->growth);
 		tw_json_num(j, "seconds_to_full", h->eta);
 	}
 	tw_json_close(j, '}');
+}
+
+/* The columns of newer modules, when the file has them. */
+static void tw_dtable_more(struct tw_dtable *t, const struct tw_hot *h,
+			   size_t n)
+{
+	if (!n || h[0].d->held < 0)
+		return;
+	tw_dtable_add(t, TW_DC_HELD);
+	tw_dtable_add(t, TW_DC_HELD_PRESSURE);
+	if (h[0].d->failed >= 0)
+		tw_dtable_add(t, TW_DC_FAILED);
 }
 
 /* --- summary ----------------------------------------------------------- */
@@ -555,9 +670,44 @@ static void tw_text_life(FILE *f, const struct tws_ns *ns)
 		tw_field(f, "", "median lifetime: %s", text);
 }
 
+/* The latest failure of @ns's namespace, if /proc/tw_failures had one. */
+const struct tws_fail *tw_last_fail(const struct tw_sample *s,
+				    const struct tws_ns *ns)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlast; i++)
+		if (s->last_fail[i].netns == (ns->has_netns ? ns->netns : 0))
+			return &s->last_fail[i];
+	return NULL;
+}
+
+/* "connect()": the failures for want of a port, and the latest. */
+static void tw_text_fails(FILE *f, const struct tws_ns *ns,
+			  const struct tws_fail *last)
+{
+	char when[32], to[TW_CELL_MAX], pid[24];
+
+	if (!(ns->have & TWS_BIT(TWS_K_CONNECT_FAILED)))
+		return;
+	tw_field(f, "connect()", "%llu refused for want of a local port since load",
+		 (unsigned long long)ns->val[TWS_K_CONNECT_FAILED]);
+	if (!last)
+		return;
+	tw_fmt_secs(when, sizeof(when), (double)last->age_ms / 1000);
+	if (last->pid < 0)
+		snprintf(pid, sizeof(pid), "pid not visible here");
+	else
+		snprintf(pid, sizeof(pid), "pid %lld", (long long)last->pid);
+	tw_field(f, "", "last failure %s ago: %s (%s) to %s%s", when,
+		 last->comm, pid,
+		 tw_fmt_addr(to, sizeof(to), &last->remote, (int)last->rport),
+		 last->count > 1 ? " (the last of a run)" : "");
+}
+
 static void tw_text_ns(FILE *f, const struct tws_ns *ns,
 		       const struct tw_hot *h, size_t nh,
-		       const struct tw_rates *r)
+		       const struct tw_rates *r, const struct tws_fail *last)
 {
 	const uint64_t *v = ns->val;
 	uint64_t count = v[TWS_K_TW_COUNT], max = v[TWS_K_TCP_MAX_TW_BUCKETS];
@@ -597,6 +747,7 @@ static void tw_text_ns(FILE *f, const struct tws_ns *ns,
 		 (unsigned long long)v[TWS_K_PORT_LOW],
 		 (unsigned long long)v[TWS_K_PORT_HIGH], (long long)usable,
 		 (unsigned long long)v[TWS_K_PORTS_RESERVED]);
+	tw_text_fails(f, ns, last);
 	if (nh && h[0].in_range > 0)
 		tw_field(f, "", "busiest destination %s holds %.0f of them (%s)",
 			 tw_fmt_addr(b1, sizeof(b1), &h[0].d->remote,
@@ -626,6 +777,7 @@ static void tw_text_ns(FILE *f, const struct tws_ns *ns,
 	tw_dtable_add(&t, TW_DC_TW);
 	tw_dtable_add(&t, TW_DC_REUSABLE);
 	tw_dtable_add(&t, TW_DC_PRESSURE);
+	tw_dtable_more(&t, h, nh);
 	tw_dtable_add(&t, TW_DC_BAR);
 	tw_dtable_print(f, "", &t, nh < TW_SUMMARY_TOP ? nh : TW_SUMMARY_TOP);
 }
@@ -666,6 +818,27 @@ static void tw_json_life(struct tw_json *j, const struct tws_ns *ns)
 	tw_json_close(j, ']');
 }
 
+static void tw_json_fail(struct tw_json *j, const struct tws_fail *last)
+{
+	char to[TW_CELL_MAX];
+
+	if (!last)
+		return;
+	tw_json_open(j, "last_failure", '{');
+	tw_json_u64(j, "time_ms", last->time_ms);
+	tw_json_u64(j, "age_ms", last->age_ms);
+	tw_json_u64(j, "count", last->count);
+	if (last->pid < 0)
+		tw_json_null(j, "pid");
+	else
+		tw_json_u64(j, "pid", (uint64_t)last->pid);
+	tw_json_str(j, "comm", last->comm);
+	tw_json_str(j, "local", tw_fmt_addr(to, sizeof(to), &last->local, -1));
+	tw_json_str(j, "remote", tw_fmt_addr(to, sizeof(to), &last->remote,
+					     (int)last->rport));
+	tw_json_close(j, '}');
+}
+
 static void tw_json_ns(struct tw_json *j, const struct tw_sample *cur,
 		       const struct tw_sample *prev, unsigned int i)
 {
@@ -676,17 +849,19 @@ static void tw_json_ns(struct tw_json *j, const struct tw_sample *cur,
 	int key;
 
 	tw_json_open(j, NULL, '{');
-	tw_json_netns(j, ns);
+	tw_json_netns(j, cur, ns);
 	for (key = 0; key < TWS_K_MAX; key++)
 		if (ns->have & TWS_BIT(key))
 			tw_json_u64(j, tws_key_name((enum tws_key)key),
 				    ns->val[key]);
-	if (!ns->departed && tw_usable(ns) >= 0)
+	if (!ns->departed && tw_usable(ns) >= 0 &&
+	    !(ns->have & TWS_BIT(TWS_K_PORTS_USABLE)))
 		tw_json_u64(j, "ports_usable", (uint64_t)tw_usable(ns));
 	if (prev) {
 		tw_rates(ns, tw_prev_ns(prev, cur, i), tw_dt(cur, prev), &r);
 		tw_json_rates(j, "rates", &r);
 	}
+	tw_json_fail(j, tw_last_fail(cur, ns));
 	if (!ns->departed) {
 		n = tw_rank(cur, prev, (int)i, &h);
 		tw_json_open(j, "destinations", '[');
@@ -726,14 +901,15 @@ int tw_summary(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	for (i = 0; i < cur->st.nns; i++) {
 		const struct tws_ns *ns = &cur->st.ns[i];
 
-		tw_text_netns(f, ns, !i);
+		tw_text_netns(f, cur, ns, !i);
 		tw_rates(ns, tw_prev_ns(prev, cur, i), tw_dt(cur, prev), &r);
 		if (ns->departed) {
 			tw_text_departed(f, ns, prev ? &r : NULL);
 			continue;
 		}
 		n = tw_rank(cur, prev, (int)i, &h);
-		tw_text_ns(f, ns, h, n, prev ? &r : NULL);
+		tw_text_ns(f, ns, h, n, prev ? &r : NULL,
+			   tw_last_fail(cur, ns));
 		free(h);
 	}
 	return 0;
@@ -779,6 +955,7 @@ int tw_top(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	tw_dtable_add(&t, TW_DC_PORTS);
 	tw_dtable_add(&t, TW_DC_IN_RANGE);
 	tw_dtable_add(&t, TW_DC_PRESSURE);
+	tw_dtable_more(&t, h, n);
 	if (prev) {
 		tw_dtable_add(&t, TW_DC_GROWTH);
 		tw_dtable_add(&t, TW_DC_ETA);
@@ -963,6 +1140,12 @@ static const struct tw_metric tw_metrics[] = {
 	  "Memory of the live minisockets.", 1 },
 	{ TWS_K_TABLE_MEMORY_BYTES, "twstat_table_memory_bytes", "gauge",
 	  "Memory the tw_stats module holds, all namespaces.", 1 },
+	{ TWS_K_CONNECT_FAILED, "twstat_connect_failed_total", "counter",
+	  "TCP connect()s refused because no local port was free (EADDRNOTAVAIL).",
+	  1 },
+	{ TWS_K_PORTS_BOUND, "twstat_ports_bound", "gauge",
+	  "Ports of the range taken by bind() or listen(), which connect() skips.",
+	  1 },
 	{ TWS_K_NAMESPACES, "twstat_departed_namespaces_total", "counter",
 	  "Network namespaces that died since the module was loaded.", 1 },
 };
@@ -1075,6 +1258,9 @@ enum tw_dmetric {
 	TW_DM_TW,
 	TW_DM_REUSABLE,
 	TW_DM_PRESSURE,
+	TW_DM_HELD,
+	TW_DM_HELD_PRESSURE,
+	TW_DM_FAILED,
 	TW_DM_MAX
 };
 
@@ -1088,7 +1274,37 @@ static const struct tw_metric tw_dmetrics[TW_DM_MAX] = {
 	[TW_DM_PRESSURE] = { 0, "twstat_destination_pressure_ratio", "gauge",
 			     "Minisockets to a destination with a local port in the range, over the usable ports.",
 			     0.01 },
+	[TW_DM_HELD] = { 0, "twstat_destination_held_ports", "gauge",
+			 "Usable local ports held by a destination's sockets, in any state.",
+			 1 },
+	[TW_DM_HELD_PRESSURE] = { 0, "twstat_destination_held_ratio", "gauge",
+				  "Held ports over the usable ports: at 1 the next connect() there fails.",
+				  0.01 },
+	[TW_DM_FAILED] = { 0, "twstat_destination_connect_failed_total",
+			   "counter",
+			   "connect()s to a destination refused for want of a local port.",
+			   1 },
 };
+
+static double tw_dmetric(const struct tws_dest *d, enum tw_dmetric m)
+{
+	switch (m) {
+	case TW_DM_TW:
+		return (double)d->tw;
+	case TW_DM_REUSABLE:
+		return (double)d->reusable;
+	case TW_DM_PRESSURE:
+		return d->pressure;
+	case TW_DM_HELD:
+		return (double)d->held;
+	case TW_DM_HELD_PRESSURE:
+		return d->held < 0 ? -1 : d->held_pressure;
+	case TW_DM_FAILED:
+		return (double)d->failed;
+	default:
+		return -1;
+	}
+}
 
 static void tw_prom_dests(FILE *f, const struct tw_sample *cur)
 {
@@ -1107,9 +1323,7 @@ static void tw_prom_dests(FILE *f, const struct tw_sample *cur)
 			for (k = 0; k < ns->ndest; k++) {
 				const struct tws_dest *d = &ns->dest[k];
 
-				v = m == TW_DM_TW ? (double)d->tw :
-				    m == TW_DM_REUSABLE ? (double)d->reusable :
-				    d->pressure;
+				v = tw_dmetric(d, m);
 				if (v < 0)
 					continue;
 				if (!head)
@@ -1127,10 +1341,48 @@ static void tw_prom_dests(FILE *f, const struct tw_sample *cur)
 	}
 }
 
+/* One series a namespace: what lives in it, as labels to join on. */
+static void tw_prom_owners(FILE *f, const struct tw_sample *cur)
+{
+	const char *l[12];
+	char netns[32];
+	unsigned int i;
+	int n;
+
+	if (!cur->owners.scanned)
+		return;
+	tw_prom_family(f, "twstat_netns_info", "gauge",
+		       "A network namespace and what lives in it: its container runtime and ID, its Kubernetes pod, its first process.");
+	for (i = 0; i < cur->st.nns; i++) {
+		const struct tws_ns *ns = &cur->st.ns[i];
+		const struct tw_owner *o;
+
+		if (ns->departed || !ns->has_netns)
+			continue;
+		o = tw_owner_of(&cur->owners, ns->netns);
+		snprintf(netns, sizeof(netns), "%llu",
+			 (unsigned long long)ns->netns);
+		n = 0;
+		l[n++] = "netns";
+		l[n++] = netns;
+		l[n++] = "runtime";
+		l[n++] = o ? o->runtime : "";
+		l[n++] = "container";
+		l[n++] = o ? o->id : "";
+		l[n++] = "pod";
+		l[n++] = o ? o->pod : "";
+		l[n++] = "comm";
+		l[n++] = o && o->nkept ? o->comm[0] : "";
+		l[n] = NULL;
+		tw_prom_sample(f, "twstat_netns_info", 1, l);
+	}
+}
+
 int tw_prometheus(FILE *f, const struct tw_opts *o,
 		  const struct tw_sample *cur)
 {
 	(void)o;
+	tw_prom_owners(f, cur);
 	tw_prom_keys(f, cur);
 	tw_prom_usable(f, cur);
 	tw_prom_split(f, cur, "twstat_ended_total", "counter",

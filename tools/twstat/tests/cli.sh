@@ -51,7 +51,7 @@ json_ok() {
 
 cases() {
 	local d
-	for d in 6.1 6.14 all all2; do
+	for d in 6.1 6.14 all all2 held; do
 		echo "$d summary.txt"
 		echo "$d summary.json -j"
 		echo "$d top.txt top"

@@ -180,7 +180,69 @@ def fixture_all2(d):
                          1, "server", netns=other))
 
 
+def pct(n, usable):
+    if not usable:
+        return "-"
+    pm = (n * 1000 + usable // 2) // usable
+    return "%d.%d%%" % (pm // 10, pm % 10)
+
+
+def fixture_held(d):
+    """A module with the held count and the connect() failure hook: a
+    destination whose 8 usable ports are held, 6 by open connections,
+    where connect() fails; one with only TIME_WAITs; a server side."""
+    lo, hi, usable = 40000, 40009, 8
+    keys = base_keys(tw_count=11, entered=11, reuse_eligible=0,
+                     port_low=lo, port_high=hi, ports_reserved=1,
+                     tcp_tw_reuse=0, tw_memory_bytes=11 * 264,
+                     role_client=8, role_server=3)
+    keys += [("probe_missed", 0), ("events_dropped", 0), ("reconciled", 0),
+             ("connect_failed", 41), ("connect_failed_dropped", 0),
+             ("ports_bound", 1), ("ports_usable", usable),
+             ("held_max_pressure", pct(8, usable)), ("held_unranked", 0)]
+    out = "".join(key(k, v) for k, v in keys)
+    out += "\n%-39s %-47s %8s %8s %8s %8s %8s %13s %8s\n" % (
+        "local", "remote", "tw", "reusable", "ports", "pressure", "held",
+        "held_pressure", "failed")
+    rows = [("127.0.0.1", "127.0.0.1", 5000, 2, 8, 41),
+            ("127.0.0.1", "127.0.0.1", 5004, 6, 6, 0),
+            ("127.0.0.1", "127.0.0.1", 0, 3, 0, 0)]
+    for local, raddr, rport, tw, held, failed in rows:
+        in_range = tw if rport else 0
+        out += "%-39s %-47s %8d %8d %8d %8s %8d %13s %8d\n" % (
+            addr(local), addr(raddr, rport), tw, 0, usable,
+            pct(in_range, usable), held, pct(held, usable), failed)
+    out += life({})
+    os.makedirs(os.path.join(d, "held"), exist_ok=True)
+    with open(os.path.join(d, "held", "tw_stats"), "w") as f:
+        f.write(out)
+    with open(os.path.join(d, "held", "tw_sockets"), "w") as f:
+        f.write(sock_header())
+        for i, p in enumerate([40002, 40007]):
+            f.write(sock("127.0.0.1", p, "127.0.0.1", 5000, "TIME_WAIT",
+                         9000 + i, 51000 - i, False, 0, "client"))
+        for i in range(6):
+            f.write(sock("127.0.0.1", 40000 + i + (i > 0), "127.0.0.1",
+                         5004, "TIME_WAIT", 3000 + i, 57000 - i, False, 0,
+                         "client"))
+        for i in range(3):
+            f.write(sock("127.0.0.1", 5003, "127.0.0.1", 40100 + i,
+                         "TIME_WAIT", 1000 + i, 59000 - i, False, 0,
+                         "server"))
+    with open(os.path.join(d, "held", "tw_failures"), "w") as f:
+        f.write("%14s %10s %8s %8s %-39s %-47s %s\n" % (
+            "time", "age_ms", "count", "pid", "local", "remote", "comm"))
+        fails = [("1764612340.120", 8000, 1, "977", "127.0.0.1",
+                  "127.0.0.1:5000", "tw_gen"),
+                 ("1764612344.300", 3820, 40, "1234", "127.0.0.1",
+                  "127.0.0.1:5000", "curl")]
+        for t, age, n, pid, local, remote, comm in fails:
+            f.write("%14s %10d %8d %8s %-39s %-47s %s\n" % (
+                t, age, n, pid, local, remote, comm))
+
+
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures"
     fixture_614(out)
     fixture_all2(out)
+    fixture_held(out)

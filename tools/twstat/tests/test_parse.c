@@ -17,6 +17,18 @@
 #include <sys/socket.h>
 
 #include "parse.h"
+#include "twstat.h"
+
+/* Keeps the last row of a file. */
+static int keep_last(void *ctx, const struct tws_fail *f)
+{
+	*(struct tws_fail *)ctx = *f;
+	return 0;
+}
+
+/* Keys of modules newer than the captured fixtures. */
+#define NEWER	(TWS_BIT(TWS_K_CONNECT_FAILED) | TWS_BIT(TWS_K_PORTS_BOUND) | \
+		 TWS_BIT(TWS_K_PORTS_USABLE))
 
 static const char *dir;
 static const char *label = "parse";
@@ -113,9 +125,9 @@ static void test_stats_61(void)
 	      ns->val[TWS_K_ROLE_SERVER] == 4 &&
 	      ns->val[TWS_K_PORT_HIGH] == 40049,
 	      "6.1/tw_stats values");
-	check(!(ns->have & TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS)) &&
+	check(!(ns->have & (TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS) | NEWER)) &&
 	      !(ns->have & TWS_BIT(TWS_K_NAMESPACES)) &&
-	      (ns->have | TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS) |
+	      (ns->have | TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS) | NEWER |
 	       TWS_BIT(TWS_K_NAMESPACES)) == (1ULL << TWS_K_MAX) - 1,
 	      "6.1/tw_stats has every 6.1 key and no 6.14 key");
 	inet_ntop(AF_INET, d->remote.a, a, sizeof(a));
@@ -480,6 +492,91 @@ static void test_addr(void)
 	      !tws_addr_loopback(&a), "loopback addresses");
 }
 
+/* The new files of newer modules: held columns, /proc/tw_failures. */
+static void test_held(void)
+{
+	struct tws_stats st;
+	struct tws_error err;
+	const struct tws_dest *d;
+	char path[512];
+	bool all = true;
+	struct tws_fail last = { 0 };
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/held/tw_stats", dir);
+	f = fopen(path, "r");
+	rc = f ? tws_parse_stats(f, &lim, &st, &err) : -1;
+	if (f)
+		fclose(f);
+	check(!rc, "held/tw_stats parses");
+	if (rc)
+		return;
+	d = &st.ns[0].dest[0];
+	check(st.ns[0].val[TWS_K_CONNECT_FAILED] == 41 &&
+	      st.ns[0].val[TWS_K_PORTS_USABLE] == 8 &&
+	      st.ns[0].val[TWS_K_PORTS_BOUND] == 1,
+	      "held/tw_stats: connect_failed, ports_usable, ports_bound");
+	check(d->held == 8 && d->held_pressure == 100.0 && d->failed == 41 &&
+	      st.ns[0].dest[2].held == 0,
+	      "held/tw_stats: held, held_pressure and failed columns");
+	tws_stats_free(&st);
+
+	snprintf(path, sizeof(path), "%s/6.1/tw_stats", dir);
+	f = fopen(path, "r");
+	rc = f ? tws_parse_stats(f, &lim, &st, &err) : -1;
+	if (f)
+		fclose(f);
+	check(!rc && st.ns[0].dest[0].held == -1 &&
+	      st.ns[0].dest[0].failed == -1,
+	      "6.1/tw_stats: no held or failed column, said absent");
+	if (!rc)
+		tws_stats_free(&st);
+
+	snprintf(path, sizeof(path), "%s/held/tw_failures", dir);
+	f = fopen(path, "r");
+	rc = f ? tws_parse_failures(f, &all, keep_last, &last, &err) : -1;
+	if (f)
+		fclose(f);
+	check(!rc && !all && last.time_ms == 1764612344300ULL &&
+	      last.age_ms == 3820 && last.count == 40 && last.pid == 1234 &&
+	      !strcmp(last.comm, "curl") && last.rport == 5000,
+	      "held/tw_failures: the rows, the last one's fields");
+}
+
+static void cgroup_case(const char *path, const char *runtime,
+			const char *id, const char *pod)
+{
+	struct tw_owner o;
+	char what[256];
+
+	memset(&o, 0, sizeof(o));
+	tw_cgroup_parse(path, &o);
+	snprintf(what, sizeof(what), "cgroup %.200s", path);
+	check(!strcmp(o.runtime, runtime) && !strcmp(o.id, id) &&
+	      !strcmp(o.pod, pod), "%s", what);
+}
+
+#define HEX64	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_cgroups(void)
+{
+	cgroup_case("/system.slice/docker-" HEX64 ".scope", "docker", HEX64,
+		    "");
+	cgroup_case("/docker/" HEX64, "docker", HEX64, "");
+	cgroup_case("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1c2d3e4f_0a1b_4c5d_8e9f_001122334455.slice/cri-containerd-"
+		    HEX64 ".scope", "containerd", HEX64,
+		    "1c2d3e4f-0a1b-4c5d-8e9f-001122334455");
+	cgroup_case("/kubepods/burstable/pod1c2d3e4f-0a1b-4c5d-8e9f-001122334455/"
+		    HEX64, "cri", HEX64,
+		    "1c2d3e4f-0a1b-4c5d-8e9f-001122334455");
+	cgroup_case("/machine.slice/systemd-nspawn@web.service/payload",
+		    "systemd-nspawn", "web", "");
+	cgroup_case("/machine.slice/machine-web.scope", "systemd-nspawn",
+		    "web", "");
+	cgroup_case("/user.slice/user-1000.slice/session-3.scope", "", "", "");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -501,5 +598,7 @@ int main(int argc, char **argv)
 	test_noise();
 	test_header_only();
 	test_addr();
+	test_held();
+	test_cgroups();
 	return failed ? 1 : 0;
 }
