@@ -60,7 +60,18 @@ check_eq() {
 	if [ "$2" == "$3" ]; then
 		ok "$1"
 	else
-		echo "# $1: want '$2', got '$3'"
+		if [[ "$2$3" == *$'\n'* ]]; then
+			# Lists: only what differs ("<" wanted, ">" got).
+			echo "# $1: differs ($(wc -l <<<"$2") wanted," \
+				"$(wc -l <<<"$3") got):"
+			echo "$2" >"$TMPDIR/tws-want.$$"
+			echo "$3" >"$TMPDIR/tws-got.$$"
+			diff "$TMPDIR/tws-want.$$" "$TMPDIR/tws-got.$$" |
+				grep '^[<>]' | head -n 40 | sed 's/^/# /'
+			rm -f "$TMPDIR/tws-want.$$" "$TMPDIR/tws-got.$$"
+		else
+			echo "# $1: want '$2', got '$3'"
+		fi
 		not_ok "$1"
 	fi
 }
@@ -260,6 +271,18 @@ ss_rows() {
 	in_ns "$1" ss -Htan state "$2" | awk '{ print $(NF - 1), $NF }' | sort
 }
 
+# rows_agree NS STATE: our rows in STATE (TIME_WAIT, FIN_WAIT2) are ss's,
+# read just before and just after them, as identity does; leaves what
+# each said in tws_ss and tws_rows for check_eq.
+rows_agree() {
+	local state=${2//_/-}
+
+	tws_ss=$(ss_rows "$1" "${state,,}")
+	tws_rows=$(rows "$1" "$2")
+	[ "$tws_rows" == "$tws_ss" ] &&
+		[ "$(ss_rows "$1" "${state,,}")" == "$tws_ss" ]
+}
+
 # live_by_ends: reads one namespace's block of /proc/tw_stats on stdin;
 # prints entered - (the sum of ended_*) when tw_count and ended agree with
 # it, nothing otherwise.
@@ -272,10 +295,16 @@ live_by_ends() {
 # identity [NS]: entered - (the sum of ended_*) is what the kernel holds,
 # sockstat's tw, and /proc/tw_stats says so in tw_count and ended.
 # Without NS: the departed block, where nothing is held.
+# TIME_WAITs may expire while it reads: sockstat is read just before and
+# just after /proc/tw_stats, and a read that straddles an expiry fails
+# (callers retry), since it proves nothing either way.
 identity() {
+	local before
+
 	if [ $# -gt 0 ]; then
+		before=$(sockstat_tw "$1")
 		[ "$(in_ns "$1" cat /proc/tw_stats | live_by_ends)" == \
-			"$(sockstat_tw "$1")" ]
+			"$before" ] && [ "$(sockstat_tw "$1")" == "$before" ]
 	else
 		[ "$(all_view /proc/tw_stats | awk '$1 == "netns" {
 			on = $2 == "departed" } on' | live_by_ends)" == 0 ]

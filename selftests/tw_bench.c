@@ -65,6 +65,14 @@
  *	calls=C": the time from the start until the last job ended, and
  *	the calls made in all.
  *
+ *   tw_bench refused -n COUNT -a ADDR -p PORT
+ *	COUNT connect()s, one at a time, to ADDR:PORT where nothing
+ *	listens: each is refused by the peer's RST, leaves no TIME_WAIT, and
+ *	passes the inet_sock_set_state tracepoint twice (CLOSE to SYN_SENT,
+ *	SYN_SENT to CLOSE), as every connect() does at its start.  What a hook
+ *	there costs a connect() shows alone, with no minisocket probe hit.
+ *	Prints "ns=N connects=COUNT".
+ *
  *   tw_bench time CMD [ARG...]
  *	Run CMD with its output to /dev/null; prints "ns=N" and exits with
  *	CMD's status.
@@ -110,6 +118,7 @@ static void usage(void)
 	      "       tw_bench peers -n COUNT -a ADDR -p PORT -s FROM "
 	      "[-k PER_PEER] [-j JOBS]\n"
 	      "       tw_bench getppid -t SECONDS [-j JOBS]\n"
+	      "       tw_bench refused -n COUNT -a ADDR -p PORT\n"
 	      "       tw_bench time CMD [ARG...]\n", stderr);
 	exit(2);
 }
@@ -661,6 +670,50 @@ static int cmd_getppid(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_refused(int argc, char **argv)
+{
+	unsigned long count = 0, port = 0, n;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	uint64_t t0;
+	int opt, fd;
+
+	while ((opt = getopt(argc, argv, "n:a:p:")) != -1) {
+		switch (opt) {
+		case 'n':
+			count = number(optarg, 100000000);
+			break;
+		case 'a':
+			to.sin_addr = address(optarg);
+			break;
+		case 'p':
+			port = number(optarg, 65535);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || !to.sin_addr.s_addr || !port || !count)
+		usage();
+	to.sin_port = htons(port);
+
+	t0 = now_ns();
+	for (n = 0; n < count; n++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			die("socket");
+		if (!connect(fd, (struct sockaddr *)&to, sizeof(to))) {
+			errno = EISCONN;
+			die("connect (something listens there)");
+		}
+		if (errno != ECONNREFUSED)
+			die("connect");
+		close(fd);
+	}
+	printf("ns=%llu connects=%lu\n", (unsigned long long)(now_ns() - t0),
+	       count);
+	return 0;
+}
+
 static int cmd_time(int argc, char **argv)
 {
 	uint64_t t0, t;
@@ -702,6 +755,8 @@ int main(int argc, char **argv)
 		return cmd_getppid(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "peers"))
 		return cmd_peers(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "refused"))
+		return cmd_refused(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "steady"))
 		return cmd_steady(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "time"))

@@ -82,7 +82,8 @@ check "some allocations failed and were counted as untracked" \
 	test "$(field "$ns" untracked)" -gt 0
 check_eq "every minisocket entered" 1000 "$(field "$ns" entered)"
 check "tw_count equals sockstat" counts_settled "$ns" 1000
-check "entered - ended_* = tw_count = sockstat tw" identity "$ns"
+check "entered - ended_* = tw_count = sockstat tw" \
+	wait_until 10 identity "$ns"
 check_eq "rows are the tracked ones" \
 	$((1000 - $(field "$ns" untracked))) \
 	"$(in_ns "$ns" awk 'NR > 1' /proc/tw_sockets | wc -l)"

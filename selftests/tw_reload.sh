@@ -34,12 +34,12 @@ wait
 rm -f "$stop"
 echo "# $reloads unload/reload cycles under churn"
 check_eq "$RELOADS reloads under churn" "$RELOADS" "$reloads"
-check "then tw_count equals sockstat" \
-	wait_until 5 eval '[ "$(field "$ns" tw_count)" == \
-		"$(sockstat_tw "$ns")" ]'
-# TIME_WAITs of the first reloads expire meanwhile: the identity is
-# checked against sockstat read just after, until they agree.
-check "and the identity holds" wait_until 5 identity "$ns"
+# TIME_WAITs of the first reloads expire meanwhile: identity() retries
+# until a read falls between two batches of expiries.
+check "then entered - ended_* = tw_count = sockstat tw" \
+	wait_until 75 identity "$ns"
+wait_until 75 rows_agree "$ns" TIME_WAIT
+check_eq "and the rows are ss's" "$tws_ss" "$tws_rows"
 echo "# tw_count $(field "$ns" tw_count), sockstat $(sockstat_tw "$ns")," \
 	"entered $(field "$ns" entered), ended $(field "$ns" ended)," \
 	"corrections $(field "$ns" reconciled)"

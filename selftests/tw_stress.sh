@@ -78,7 +78,8 @@ check_eq "every lifecycle entered" "$LIFECYCLES" "$(field "$ns" entered)"
 check "all ended within TCP_TIMEWAIT_LEN" \
 	wait_until 75 counts_settled "$ns" 0
 check_eq "every lifecycle ended" "$LIFECYCLES" "$(field "$ns" ended)"
-check "entered - ended_* = tw_count = sockstat tw" identity "$ns"
+check "entered - ended_* = tw_count = sockstat tw" \
+	wait_until 10 identity "$ns"
 check_eq "none untracked, none overflowed" "0 0" \
 	"$(field "$ns" untracked) $(field "$ns" overflow)"
 echo "# ended: timer $(field "$ns" ended_timer)," \

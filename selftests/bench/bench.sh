@@ -16,6 +16,11 @@
 #                                           mode churning WARM seconds
 #                                           (above 60) before a measured
 #                                           window of WINDOW seconds
+#        bench.sh connect REPS CONNECTS     connect()s refused by the
+#                                           peer, with no module, with
+#                                           tw_stats, and with bpftrace
+#                                           counting failures as
+#                                           tw_stats does
 #        bench.sh peers REPS PEERS PER      PEERS * PER server-side
 #                                           TIME_WAITs, PER from each of
 #                                           PEERS peer addresses: memory
@@ -78,6 +83,14 @@ mode_on() {	# mode_on MODE
 	none) ;;
 	floor) insmod "$FLOOR" || die "insmod tw_floor" ;;
 	tw_stats) insmod "$KO" $KO_ARGS || die "insmod tw_stats" ;;
+	bpffail)
+		: >"$bpf_log"
+		bpftrace "$B/tw_fail.bt" >"$bpf_log" 2>&1 &
+		bpf_pid=$!
+		wait_for 300 grep -q '^tw_fail: ready' "$bpf_log" || {
+			cat "$bpf_log" >&2
+			die "bpftrace did not start"
+		} ;;
 	bpftrace)
 		: >"$bpf_log"
 		BPFTRACE_MAP_KEYS_MAX=$bpf_keys \
@@ -96,6 +109,14 @@ mode_off() {
 	none) ;;
 	floor) rmmod tw_floor || die "rmmod tw_floor" ;;
 	tw_stats) rmmod tw_stats || die "rmmod tw_stats" ;;
+	bpffail)
+		kill -INT "$bpf_pid"
+		wait "$bpf_pid"
+		grep -q '^tw_fail: done' "$bpf_log" || {
+			cat "$bpf_log" >&2
+			die "bpftrace did not end its program"
+		}
+		bpf_pid="" ;;
 	bpftrace)
 		kill -INT "$bpf_pid"
 		wait "$bpf_pid"
@@ -232,6 +253,27 @@ steady() {
 	done
 }
 
+# connect_cost REPS CONNECTS: the cost on every connect() of the hook that
+# counts the failed ones (failures.c), against bpftrace's program on the
+# same tracepoint (tw_fail.bt).  Each connect() here is refused by the
+# peer: it passes the tracepoint twice, as any connect() does, and makes
+# no minisocket, so tw_stats' other probes do not fire.
+connect_cost() {
+	local reps=$1 n=$2 rep mode out
+
+	"$TWB" refused -n "$n" -a 127.0.0.1 -p 9 >/dev/null ||
+		die "warm-up connects failed"
+	for rep in $(seq "$reps"); do
+		for mode in none tw_stats bpffail; do
+			mode_on "$mode"
+			out=$("$TWB" refused -n "$n" -a 127.0.0.1 -p 9) ||
+				die "connects failed ($mode)"
+			emit "kind=connect mode=$mode rep=$rep $out"
+			mode_off "$mode"
+		done
+	done
+}
+
 meminfo_kb() {
 	sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo
 }
@@ -353,6 +395,10 @@ steady)
 	[ $# -eq 4 ] || die "usage: bench.sh steady REPS WARM WINDOW"
 	emit "kind=env kernel=$(uname -r) cpus=$(nproc)"
 	steady "$2" "$3" "$4" ;;
+connect)
+	[ $# -eq 3 ] || die "usage: bench.sh connect REPS CONNECTS"
+	emit "kind=env kernel=$(uname -r) cpus=$(nproc)"
+	connect_cost "$2" "$3" ;;
 peers)
 	[ $# -eq 4 ] || die "usage: bench.sh peers REPS PEERS PER"
 	emit "kind=env kernel=$(uname -r) cpus=$(nproc)"
@@ -360,6 +406,6 @@ peers)
 *)
 	die "usage: bench.sh churn REPS CYCLES JOBS | sizes REPS SIZES |" \
 		"reader REPS CYCLES | steady REPS WARM WINDOW |" \
-		"peers REPS PEERS PER" ;;
+		"connect REPS CONNECTS | peers REPS PEERS PER" ;;
 esac
 emit "kind=done"

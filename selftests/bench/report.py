@@ -534,6 +534,53 @@ def peers(rows, out, verdicts):
     return res
 
 
+CONNECT_MODES = {
+    "none": "no module",
+    "tw_stats": "tw_stats",
+    "bpffail": "bpftrace (tw_fail.bt)",
+}
+
+
+def connect(rows, out, verdicts):
+    """The connect() path: what the failure hook costs every connect(),
+    against bpftrace's program on the same tracepoint.  A mode's cost is
+    its time per connect() less no module's, repetition by repetition."""
+    mine = [r for r in rows if r["kind"] == "connect"]
+    if not mine:
+        return None
+    per = {}    # mode -> rep -> ns per connect()
+    for r in mine:
+        per.setdefault(r["mode"], {})[r["rep"]] = \
+            int(r["ns"]) / int(r["connects"])
+    res = {}
+    base = per.get("none", {})
+    for mode in CONNECT_MODES:
+        if mode not in per:
+            continue
+        reps = sorted(set(per[mode]) & set(base))
+        res[mode] = {"ns_per_connect": stats(list(per[mode].values())),
+                     "cost_ns": stats([per[mode][k] - base[k]
+                                       for k in reps])}
+    out.append("")
+    out.append("| connect() refused by the peer | µs per connect(), "
+               "median (range) | cost vs no module, ns, median (range) |")
+    out.append("|---|---|---|")
+    for mode, m in res.items():
+        out.append("| %s | %s | %s |" % (
+            CONNECT_MODES[mode],
+            spread(m["ns_per_connect"], lambda v: "%.2f" % (v / 1000)),
+            "—" if mode == "none" else
+            spread(m["cost_ns"], lambda v: "%+.0f" % v)))
+    if "tw_stats" in res and "bpffail" in res:
+        t = res["tw_stats"]["cost_ns"]["median"]
+        b = res["bpffail"]["cost_ns"]["median"]
+        verdicts.append((
+            "connect(): the failure hook costs %+.0f ns a connect(), at "
+            "most a quarter of bpftrace's %+.0f ns" % (t, b),
+            t <= b / OVERHEAD_SHARE))
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", default="icount")
@@ -561,6 +608,9 @@ def main():
     r = peers(rows, out, verdicts)
     if r:
         result["peers"] = r
+    r = connect(rows, out, verdicts)
+    if r:
+        result["connect"] = r
     r = counters(rows, out)
     if r:
         result["counters"] = r

@@ -23,10 +23,12 @@
 #                     tcg (plain emulation) or kvm (real hardware)
 #        BENCH_REPS (5), BENCH_CYCLES (2000 a run), BENCH_SIZES ("1000
 #                     30000 200000"), BENCH_BIG_REPS (3), BENCH_KINDS
-#                     ("churn sizes contention reader steady peers"),
+#                     ("churn sizes contention reader steady peers
+#                     connect"),
 #                     BENCH_STEADY_REPS (2), BENCH_STEADY_WARM (65 s),
 #                     BENCH_STEADY_WINDOW (20 s), BENCH_STEADY_SHIFT (3),
-#                     BENCH_PEERS (50000), BENCH_PER_PEER (4): see
+#                     BENCH_PEERS (50000), BENCH_PER_PEER (4),
+#                     BENCH_CONNECTS (2000): see
 #                     bench_boots
 # Exit:  check: 0 when every test on every kernel passed.  One line per
 #        kernel, then the sum as the last line: "N passed, N failed".
@@ -284,7 +286,7 @@ bench_stage() {
 		return 1
 	}
 	cp "$build/tw_floor.ko" "$cache/tw_bench" "$b/bench.sh" \
-		"$b/tw_map.bt" "$2/bench/"
+		"$b/tw_map.bt" "$b/tw_fail.bt" "$2/bench/"
 }
 
 # bench_boots KVER VMLINUZ INITRD: one boot per kind of measurement, each
@@ -305,8 +307,11 @@ bench_stage() {
 # instruction, which leaves ratios of times ratios of instructions.
 # "peers" makes BENCH_PEERS (50,000) peer addresses' BENCH_PER_PEER (4)
 # server-side TIME_WAITs each and times the readers over them, at most
-# BENCH_BIG_REPS times, as the biggest size does.  BENCH_KINDS picks and
-# orders the kinds ("sizes" stands for one boot per size).
+# BENCH_BIG_REPS times, as the biggest size does.  "connect" times
+# BENCH_CONNECTS (2000) connect()s refused by the peer, with no module,
+# with tw_stats and with bpftrace's tw_fail.bt, BENCH_REPS times, on one
+# vCPU.  BENCH_KINDS picks and orders the kinds ("sizes" stands for one
+# boot per size).
 bench_boots() {
 	local kver=$1 vmlinuz=$2 initrd=$3 kind accel icount smp args log
 	local bmode=${BENCH_MODE:-icount} reps=${BENCH_REPS:-5}
@@ -320,17 +325,19 @@ bench_boots() {
 	*) echo "run.sh: BENCH_MODE is icount, tcg or kvm" >&2; return 2 ;;
 	esac
 	for kind in ${BENCH_KINDS:-churn sizes contention reader steady \
-		peers}; do
+		peers connect}; do
 		case $kind in
 		sizes)
 			for size in $sizes; do
 				kinds="$kinds size$size"
 			done ;;
-		churn | size[0-9]* | contention | reader | steady | peers)
+		churn | size[0-9]* | contention | reader | steady | peers | \
+			connect)
 			kinds="$kinds $kind" ;;
 		*)
 			echo "run.sh: BENCH_KINDS: churn, sizes, sizeN," \
-				"contention, reader, steady or peers," \
+				"contention, reader, steady, peers or" \
+				"connect," \
 				"not $kind" >&2
 			return 2 ;;
 		esac
@@ -343,6 +350,8 @@ bench_boots() {
 		case $kind in
 		churn) smp=1 args="churn,$reps,$cycles,1" ;;
 		reader) smp=1 args="reader,$reps,$cycles" ;;
+		connect)
+			smp=1 args="connect,$reps,${BENCH_CONNECTS:-2000}" ;;
 		size*)
 			size=${kind#size} n=$reps
 			[ "$size" -lt 100000 ] ||
