@@ -18,6 +18,7 @@
 #                        tw_stats beside empty kprobes on the same
 #                        functions, each run in a boot of its own
 #                        (selftests/control/run.sh; RUNS=3 CYCLES=100)
+#   make deb             Debian packages in .cache/deb (deb-lint: lintian)
 #   make style           checkpatch.pl --no-tree on module/, tools/ and
 #                        the selftests' kernel modules
 
@@ -44,6 +45,29 @@ clean:
 		xargs rm -f
 	rm -f selftests/tw_gen
 	$(MAKE) -C tools/twstat clean
+
+# Debian packages, from a copy of the tree (dpkg-buildpackage writes
+# next to its source): .cache/deb/tw-stats-dkms_*.deb and twstat_*.deb.
+DEB_TOOLS := dpkg-buildpackage:dpkg-dev dh:debhelper dh_dkms:dh-dkms \
+	fakeroot:fakeroot lintian:lintian
+deb:
+	@missing=$$(for t in $(DEB_TOOLS); do \
+		command -v $${t%%:*} >/dev/null || echo $${t#*:}; done); \
+	[ -z "$$missing" ] || { apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends $$missing >/dev/null; }
+	rm -rf $(CACHE)/deb
+	mkdir -p $(CACHE)/deb/src
+	tar -C $(CURDIR) --exclude=./.cache --exclude=./.git -cf - . | \
+		tar -C $(CACHE)/deb/src -xf -
+	$(MAKE) -C $(CACHE)/deb/src/tools/twstat clean >/dev/null
+	cd $(CACHE)/deb/src && dpkg-buildpackage -us -uc -b
+	ls $(CACHE)/deb/*.deb
+
+# lintian on both packages: no error or warning that debian/*.lintian-
+# overrides does not explain.
+deb-lint: deb
+	lintian --fail-on error,warning --info $(CACHE)/deb/*.changes
 
 # The VM tests and the demo build for the kernel the VM boots, whatever
 # the host runs: selftests/vm/run.sh picks it and installs what it needs.
@@ -98,6 +122,6 @@ style: kselftest-framework
 	$(CHECKPATCH) --ignore PREFER_DEFINED_ATTRIBUTE_MACRO \
 		-f tools/twstat/compiler.h
 
-.PHONY: all modules install tools clean check check-debug stress demo bench \
+.PHONY: deb deb-lint all modules install tools clean check check-debug stress demo bench \
 	reload-control \
 	kselftest-framework style

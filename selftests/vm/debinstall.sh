@@ -1,0 +1,124 @@
+#!/bin/bash
+# debinstall.sh - the Debian packages (make deb) as a user meets them, in
+# a throwaway copy of the trixie chroot (an overlay on it, dropped at the
+# end): apt-get install builds the module by DKMS for the kernel whose
+# headers are there (6.12), headers of a second kernel (7.3) arriving
+# afterwards get a build of their own through the hook their package
+# runs, twstat runs, and a purge leaves nothing of ours behind.  The
+# modules DKMS built are kept in .cache/deb/dkms/KVER/ for a boot to load.
+#
+# The headers are unpacked in the chroot, not installed as packages, so
+# the second kernel's arrival is played as its package's postinst plays
+# it: its build link appears and /etc/kernel/header_postinst.d runs.
+#
+# Usage: debinstall.sh      Output: TAP lines, then "N passed, N failed".
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cache="$top/.cache"
+work="$cache/debroot"
+root="$work/merged"
+passed=0
+failed=0
+
+check() {	# check DESC CMD...
+	local desc=$1
+
+	shift
+	if "$@"; then
+		echo "ok - $desc"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $desc"
+		failed=$((failed + 1))
+	fi
+}
+
+# A process the packages' scripts started in the chroot may still hold
+# it for a moment after apt-get returns: its unmount is retried for 10 s,
+# then done lazily.
+cleanup() {
+	local i
+
+	umount "$root/proc" 2>/dev/null || :
+	for i in $(seq 50); do
+		mountpoint -q "$root" || break
+		umount "$root" 2>/dev/null || sleep 0.2
+	done
+	! mountpoint -q "$root" || umount -l "$root"
+	rm -rf --one-file-system "$work"
+}
+
+in_root() {
+	chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"
+}
+
+installed_for() {	# installed_for KVER: dkms says tw_stats is built there
+	in_root dkms status tw_stats | grep -q ", $1, [^:]*: installed"
+}
+
+# Whatever of ours is left in the chroot, one path a line.
+leftovers() {
+	(cd "$root" && ls -d usr/src/tw_stats-* var/lib/dkms/tw_stats \
+		lib/modules/*/updates/dkms/tw_stats.ko* usr/bin/twstat \
+		usr/share/man/man8/twstat.8* usr/share/doc/twstat \
+		usr/share/doc/tw-stats-dkms 2>/dev/null) || :
+}
+
+eval "$("$here/kernel.sh" 6.12)"
+k1=$KVER
+eval "$("$here/kernel.sh" 7.3)"
+k2=$KVER
+make -s -C "$top" deb >"$cache/deb.log" 2>&1 ||
+	{ tail -n 20 "$cache/deb.log"; echo "0 passed, 1 failed"; exit 1; }
+
+cleanup
+trap cleanup EXIT
+mkdir -p "$work/up" "$work/work" "$root"
+mount -t overlay overlay -o "lowerdir=$cache/trixie,upperdir=$work/up,workdir=$work/work" "$root"
+mount -t proc proc "$root/proc"
+cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || :
+mkdir -p "$root/tmp/debs"
+debs=()
+for d in "$cache"/deb/tw-stats-dkms_*.deb "$cache"/deb/twstat_*.deb; do
+	cp "$d" "$root/tmp/debs/"
+	debs+=("/tmp/debs/${d##*/}")
+done
+# The second kernel's headers are not there yet.
+mv "$root/lib/modules/$k2/build" "$root/lib/modules/$k2/build.later"
+
+in_root apt-get update -q >"$cache/debinstall.log" 2>&1 || :
+check "apt-get install of both packages" \
+	in_root apt-get install -y -q --no-install-recommends "${debs[@]}" \
+	>>"$cache/debinstall.log" 2>&1
+check "dkms built tw_stats for $k1" installed_for "$k1"
+check "not for $k2, which has no headers yet" eval '! installed_for "$k2"'
+check "the module is for $k1 (modinfo vermagic)" eval \
+	'modinfo -F vermagic "$root/lib/modules/$k1/updates/dkms/tw_stats.ko" |
+	grep -q "^$k1 "'
+check "twstat runs" eval 'in_root twstat --version | grep -q "^twstat "'
+
+mv "$root/lib/modules/$k2/build.later" "$root/lib/modules/$k2/build"
+check "headers of $k2 arriving run dkms's hook" \
+	in_root run-parts --arg="$k2" /etc/kernel/header_postinst.d \
+	>>"$cache/debinstall.log" 2>&1
+check "dkms built tw_stats for $k2 too" installed_for "$k2"
+
+rm -rf "$cache/deb/dkms"
+for k in "$k1" "$k2"; do
+	mkdir -p "$cache/deb/dkms/$k"
+	cp "$root/lib/modules/$k/updates/dkms/tw_stats.ko"* \
+		"$cache/deb/dkms/$k/" 2>/dev/null || :
+done
+
+check "apt-get purge of both" \
+	in_root apt-get purge -y -q tw-stats-dkms twstat \
+	>>"$cache/debinstall.log" 2>&1
+left=$(leftovers)
+[ -z "$left" ] || echo "$left" | sed 's/^/# left: /'
+check "the purge leaves nothing of ours" test -z "$left"
+
+[ "$failed" -eq 0 ] || sed 's/^/# /' "$cache/debinstall.log" | tail -n 30
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
