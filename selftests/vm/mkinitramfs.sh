@@ -22,6 +22,9 @@
 #        TWS_KMODS       host modules to add, with their dependencies
 #                        (default "veth dummy sch_netem"; "" for none)
 #        TWS_EXTRA_BINS  more host programs to add (names or paths)
+#        TWS_DKMS_KO     a directory of modules DKMS built for TWS_KVER
+#                        (debinstall.sh), installed as DKMS installs
+#                        them, in updates/dkms/, for modprobe
 # Exit:  0 built, 1 error, 2 usage. Run as root (for /dev/console).
 set -eu
 
@@ -209,6 +212,11 @@ if [ -n "$kver" ] && [ -d "$msrc" ]; then
 			fi
 		done
 	done
+	if [ -n "${TWS_DKMS_KO:-}" ]; then
+		mkdir -p "$root$mdir/updates/dkms"
+		cp -p "$TWS_DKMS_KO"/*.ko* "$root$mdir/updates/dkms/" ||
+			die "no module in $TWS_DKMS_KO"
+	fi
 	depmod -b "$root" "$kver" 2>/dev/null ||
 		echo "$prog: warning: depmod failed" >&2
 elif [ -n "$kmods" ]; then

@@ -216,7 +216,12 @@ run_one() {
 		bench_boots "$KVER" "$VMLINUZ" "$cache/initrd-$series.gz"
 		return
 	fi
-	TWS_KVER=$KVER TWS_MODROOT=$MODROOT \
+	# What the package's DKMS built for this kernel (debinstall.sh, a
+	# host check), for tw_package.sh to modprobe.
+	local dkms_ko=""
+	! ls "$cache/deb/dkms/$KVER"/tw_stats.ko* >/dev/null 2>&1 ||
+		dkms_ko=$cache/deb/dkms/$KVER
+	TWS_KVER=$KVER TWS_MODROOT=$MODROOT TWS_DKMS_KO=$dkms_ko \
 		"$here/mkinitramfs.sh" "$stage" "$cache/initrd-$series.gz"
 
 	local rc=0 tmo=""
