@@ -78,29 +78,37 @@ bpf_pid=""
 bpf_log=/tmp/bpftrace.log
 bpf_keys=4096	# the map's room: churn() and steady() set it
 
+# bpf_start SCRIPT: bpftrace running SCRIPT, once its BEGIN said
+# "NAME: ready" (it runs once every probe is attached).
+bpf_start() {
+	: >"$bpf_log"
+	BPFTRACE_MAP_KEYS_MAX=$bpf_keys bpftrace "$B/$1" >"$bpf_log" 2>&1 &
+	bpf_pid=$!
+	wait_for 300 grep -q "^${1%.bt}: ready" "$bpf_log" || {
+		cat "$bpf_log" >&2
+		die "bpftrace did not start $1"
+	}
+}
+
+# bpf_stop PROOF: bpftrace ended, its output showing PROOF (a regex)
+# that its program ran.
+bpf_stop() {
+	kill -INT "$bpf_pid"
+	wait "$bpf_pid"
+	grep -q "$1" "$bpf_log" || {
+		cat "$bpf_log" >&2
+		die "bpftrace did not run its program"
+	}
+	bpf_pid=""
+}
+
 mode_on() {	# mode_on MODE
 	case $1 in
 	none) ;;
 	floor) insmod "$FLOOR" || die "insmod tw_floor" ;;
 	tw_stats) insmod "$KO" $KO_ARGS || die "insmod tw_stats" ;;
-	bpffail)
-		: >"$bpf_log"
-		bpftrace "$B/tw_fail.bt" >"$bpf_log" 2>&1 &
-		bpf_pid=$!
-		wait_for 300 grep -q '^tw_fail: ready' "$bpf_log" || {
-			cat "$bpf_log" >&2
-			die "bpftrace did not start"
-		} ;;
-	bpftrace)
-		: >"$bpf_log"
-		BPFTRACE_MAP_KEYS_MAX=$bpf_keys \
-			bpftrace "$B/tw_map.bt" >"$bpf_log" 2>&1 &
-		bpf_pid=$!
-		# BEGIN runs once every probe is attached.
-		wait_for 300 grep -q '^tw_map: ready' "$bpf_log" || {
-			cat "$bpf_log" >&2
-			die "bpftrace did not start"
-		} ;;
+	bpffail) bpf_start tw_fail.bt ;;
+	bpftrace) bpf_start tw_map.bt ;;
 	esac
 }
 
@@ -109,22 +117,8 @@ mode_off() {
 	none) ;;
 	floor) rmmod tw_floor || die "rmmod tw_floor" ;;
 	tw_stats) rmmod tw_stats || die "rmmod tw_stats" ;;
-	bpffail)
-		kill -INT "$bpf_pid"
-		wait "$bpf_pid"
-		grep -q '^tw_fail: done' "$bpf_log" || {
-			cat "$bpf_log" >&2
-			die "bpftrace did not end its program"
-		}
-		bpf_pid="" ;;
-	bpftrace)
-		kill -INT "$bpf_pid"
-		wait "$bpf_pid"
-		grep -q '^@tw4\[' "$bpf_log" || {
-			cat "$bpf_log" >&2
-			die "bpftrace did not run its program"
-		}
-		bpf_pid="" ;;
+	bpffail) bpf_stop '^tw_fail: done' ;;
+	bpftrace) bpf_stop '^@tw4\[' ;;
 	esac
 }
 
