@@ -105,9 +105,17 @@ tenant_sh='
 	echo 0 >/proc/sys/net/ipv4/tcp_tw_reuse
 	# Raised if a user namespace may; the default is plenty on 1 GB.
 	echo 262144 >/proc/sys/net/ipv4/tcp_max_tw_buckets 2>/dev/null
-	"$@" >"$p.out" 2>&1 &&
-		wait_until 60 eval "[ \"\$(tw)\" == $n ]" && save 1
-	echo $? >"$p.made"
+	"$@" >"$p.out" 2>&1
+	st=$?
+	if [ $st -eq 0 ] && ! wait_until 60 eval "[ \"\$(tw)\" == $n ]"; then
+		echo "sockstat tw $(tw), not $n, for 60 s" >>"$p.out"
+		st=1
+	fi
+	if [ $st -eq 0 ] && ! save 1 2>>"$p.out"; then
+		echo "could not save its view" >>"$p.out"
+		st=1
+	fi
+	echo $st >"$p.made"
 	wait_until 300 test -e "$p.again" && save 2
 	echo $? >"$p.done"
 '
