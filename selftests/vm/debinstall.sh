@@ -1,7 +1,7 @@
 #!/bin/bash
-# debinstall.sh - the Debian packages (make deb) as a user meets them, in
-# a throwaway copy of the trixie chroot (an overlay on it, dropped at the
-# end): apt-get install builds the module by DKMS for the kernel whose
+# debinstall.sh - the Debian packages (make deb-lint: built, and lintian
+# finds nothing) as a user meets them, in a throwaway copy of the trixie
+# chroot (an overlay on it, dropped at the end): apt-get install builds the module by DKMS for the kernel whose
 # headers are there (6.12), headers of a second kernel (7.3) arriving
 # afterwards get a build of their own through the hook their package
 # runs, twstat runs, and a purge leaves nothing of ours behind.  The
@@ -70,8 +70,16 @@ eval "$("$here/kernel.sh" 6.12)"
 k1=$KVER
 eval "$("$here/kernel.sh" 7.3)"
 k2=$KVER
-make -s -C "$top" deb >"$cache/deb.log" 2>&1 ||
-	{ tail -n 20 "$cache/deb.log"; echo "0 passed, 1 failed"; exit 1; }
+# Built once, here: lintian's verdict is the first check.
+check "make deb: lintian finds no error or warning" \
+	eval 'make -s -C "$top" deb-lint >"$cache/deb.log" 2>&1'
+if ! ls "$cache"/deb/tw-stats-dkms_*.deb "$cache"/deb/twstat_*.deb \
+	>/dev/null 2>&1; then
+	tail -n 20 "$cache/deb.log" | sed 's/^/# /'
+	echo "$passed passed, $((failed + 1)) failed"
+	exit 1
+fi
+[ "$failed" -eq 0 ] || tail -n 20 "$cache/deb.log" | sed 's/^/# /'
 
 cleanup
 trap cleanup EXIT
