@@ -139,7 +139,8 @@ finish() {
 	exit $?
 }
 
-# new_ns VAR: a namespace with lo up, removed when the test ends.
+# new_ns VAR [RANGE]: a namespace with lo up, and ip_local_port_range
+# RANGE ("LOW HIGH") if given, removed when the test ends.
 new_ns() {
 	local name="tws-$RANDOM$RANDOM"
 
@@ -150,6 +151,9 @@ new_ns() {
 	ip netns exec "$name" sysctl -qw net.ipv4.tcp_max_tw_buckets=262144
 	ip netns exec "$name" sysctl -qw net.ipv4.tcp_tw_reuse=0
 	tws_namespaces+=("$name")
+	[ -z "${2:-}" ] || ip netns exec "$name" \
+		sysctl -qw net.ipv4.ip_local_port_range="$2" ||
+		die "ip_local_port_range $2 refused"
 	printf -v "$1" '%s' "$name"
 }
 

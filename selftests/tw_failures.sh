@@ -50,11 +50,8 @@ exhaust() {
 }
 
 load_module || die "insmod failed"
-new_ns a
-new_ns b
-for ns in "$a" "$b"; do
-	in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="$RANGE"
-done
+new_ns a "$RANGE"
+new_ns b "$RANGE"
 exhaust "$a" 127.0.0.1 5000 || die "a's range"
 exhaust "$a" ::1 5001 || die "a's IPv6 range"
 exhaust "$b" 127.0.0.1 5000 || die "b's range"

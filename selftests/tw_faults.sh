@@ -92,8 +92,7 @@ check_eq "nine destinations" 9 "$(dest_tw | wc -l)"
 
 # connect() failures when their log cannot be made: all counted, no line
 # kept, and the log is made at the next failure.
-new_ns f
-in_ns "$f" sysctl -qw net.ipv4.ip_local_port_range="40000 40009"
+new_ns f "40000 40009"
 bg_listen "$f" -p 5000 --hold 10 || die "tw_gen listen --hold"
 echo N >"$fs/ignore-gfp-wait"
 echo 100 >"$fs/probability"

@@ -32,11 +32,8 @@ ss_held() {
 }
 
 load_module || die "insmod failed"
-new_ns a
-new_ns b
-for ns in "$a" "$b"; do
-	in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="40000 40009"
-done
+new_ns a "40000 40009"
+new_ns b "40000 40009"
 
 # 1. Six open connections and four TIME_WAITs to one destination.
 bg_listen "$a" -p 5000 --hold 6 || die "6 connections"

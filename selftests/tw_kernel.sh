@@ -35,9 +35,8 @@ done
 
 # FIN_WAIT2 minisockets are never taken over, even with timestamps and
 # tcp_tw_reuse=1; the kernel agrees by refusing the connect().
-new_ns fw
+new_ns fw "43000 43003"
 in_ns "$fw" sysctl -qw net.ipv4.tcp_tw_reuse=1
-in_ns "$fw" sysctl -qw net.ipv4.ip_local_port_range="43000 43003"
 bg_ns "$fw" "$TW_GEN" pairs -v -n 4 -p 7000 --fin-wait2 50 \
 	>"$TMPDIR/tws-fw.$$"
 holder=$!
@@ -53,8 +52,7 @@ wait "$holder"
 rm -f "$TMPDIR/tws-fw.$$"
 
 delay=/proc/sys/net/ipv4/tcp_tw_reuse_delay
-new_ns ag
-in_ns "$ag" sysctl -qw net.ipv4.ip_local_port_range="44000 44003"
+new_ns ag "44000 44003"
 in_ns "$ag" sysctl -qw net.ipv4.tcp_tw_reuse=1
 listen "$ag" 7001
 if kver_ge 6 14; then

@@ -11,8 +11,7 @@ top() {
 	dests "$1" | awk -v r="$2" -v c="$3" '$2 == r { print $c }'
 }
 
-new_ns ns
-in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="40000 40009"
+new_ns ns "40000 40009"
 in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=0
 load_module || die "insmod failed"
 listen "$ns" 7000
@@ -28,8 +27,7 @@ check_eq "the kernel agrees: connect() fails" EADDRNOTAVAIL \
 	"$(in_ns "$ns" "$TW_GEN" connect -a 127.0.0.1 -p 7000)"
 
 # Reserved ports leave the usable count.
-new_ns rs
-in_ns "$rs" sysctl -qw net.ipv4.ip_local_port_range="41000 41009"
+new_ns rs "41000 41009"
 in_ns "$rs" sysctl -qw net.ipv4.ip_local_reserved_ports="41003,41007"
 in_ns "$rs" sysctl -qw net.ipv4.tcp_tw_reuse=0
 listen "$rs" 7001
