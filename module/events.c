@@ -62,10 +62,27 @@ struct tws_end {
 	bool v6;
 };
 
+/*
+ * A birth dropped costs its row until the repair walks the kernel's hash,
+ * but a minisocket born and ended while its CPU's ring stayed full (a
+ * drain starved of CPU, and a SYN ending it at once) is in no hash to
+ * walk: its count is kept here, by namespace, so that `entered` never
+ * misses it.  Four namespaces a CPU between two drains is plenty; a
+ * fifth's birth is dropped whole.
+ */
+#define TWS_LOST	4
+
+struct tws_lost {
+	u64 netc;			/* its CPU's, while the slot is free */
+	u32 births;			/* its CPU's */
+	u32 taken;			/* the drain's */
+};
+
 struct tws_ring {
 	u32 head;			/* its CPU's */
 	u32 ehead;			/* its CPU's */
 	u64 dropped;			/* its CPU's */
+	struct tws_lost lost[TWS_LOST];
 	u32 tail ____cacheline_aligned;	/* the drain's */
 	u32 etail;			/* the drain's */
 	struct tws_ev ev[TWS_RING] ____cacheline_aligned;
@@ -91,7 +108,58 @@ static bool tws_running;
 static u64 tws_lost_seen;		/* missed + dropped at the last repair */
 static unsigned long tws_repaired;	/* jiffies of the last repair */
 
-/* @ev found @r full: kept if it is a timer's end there is room for. */
+/* A birth that found @r full: counted for its namespace if there is room. */
+static void tws_keep_birth(struct tws_ring *r, u64 netc)
+{
+	struct tws_lost *l, *free = NULL;
+
+	for (l = r->lost; l < r->lost + TWS_LOST; l++) {
+		if (l->netc == netc)
+			goto count;
+		/* Pairs with the drain's release: its births are applied. */
+		if (!free && l->births == smp_load_acquire(&l->taken))
+			free = l;
+	}
+	if (!free)
+		return;
+	l = free;
+	WRITE_ONCE(l->netc, netc);
+count:
+	/* Pairs with the drain's acquire: netc is written. */
+	smp_store_release(&l->births, l->births + 1);
+}
+
+/*
+ * Hand the births kept apart to their namespaces; tws_lock() is held.
+ * Before a walk counts a minisocket it did not know as new, too: its
+ * birth may be one of them.
+ */
+void tws_lost_apply(void)
+{
+	struct tws_lost *l;
+	int cpu;
+	u32 n;
+
+	for_each_possible_cpu(cpu) {
+		struct tws_ring *r = per_cpu(tws_rings, cpu);
+
+		for (l = r->lost; l < r->lost + TWS_LOST; l++) {
+			/* Pairs with tws_keep_birth()'s release. */
+			n = smp_load_acquire(&l->births);
+			if (n == l->taken)
+				continue;
+			tws_apply_lost_births(READ_ONCE(l->netc),
+					      n - l->taken);
+			/* Applied: the CPU may give the slot away. */
+			smp_store_release(&l->taken, n);
+		}
+	}
+}
+
+/*
+ * @ev found @r full: kept if it is a timer's end there is room for; a
+ * birth's count is kept.
+ */
 static void tws_push_end(struct tws_ring *r, const struct tws_ev *ev)
 {
 	/* Pairs with the drain's release: its slots are applied. */
@@ -101,6 +169,8 @@ static void tws_push_end(struct tws_ring *r, const struct tws_ev *ev)
 	if (ev->type != TWS_EV_KILL || ev->cause != TWS_END_TIMER ||
 	    used >= TWS_ENDS) {
 		r->dropped++;
+		if (ev->type == TWS_EV_BORN)
+			tws_keep_birth(r, ev->netc);
 		return;
 	}
 	end = &r->ends[head % TWS_ENDS];
@@ -262,6 +332,11 @@ static void tws_drain(void)
 	size_t n = tws_ncarry, i;
 	int cpu;
 
+	/*
+	 * Births kept apart before any event: an end of theirs that is in a
+	 * ring came after them.
+	 */
+	tws_lost_apply();
 	/*
 	 * The timer's ends kept apart first: each is of a minisocket born
 	 * seconds ago at least, whose birth and re-arms were drained long

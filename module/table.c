@@ -860,6 +860,20 @@ void tws_apply_timer_end(u64 netc, const void *key, u32 now, bool v6)
 		tws_need_walk = true;
 }
 
+/*
+ * @n births in @netc's namespace whose events were dropped: counted, and
+ * untracked until the repair finds those still alive.
+ */
+void tws_apply_lost_births(u64 netc, u32 n)
+{
+	struct tws_net *tn = tws_net_find(netc);
+
+	if (!tn)
+		return;
+	tn->c.entered += n;
+	tws_need_walk = true;
+}
+
 /* The walk found a minisocket in the kernel's hash. */
 static void tws_seen(struct tws_net *tn, const struct tws_ev *ev,
 		     bool loading)
@@ -897,9 +911,12 @@ static void tws_seen(struct tws_net *tn, const struct tws_ev *ev,
 		tws_ghost(pp, ev->now);
 	/*
 	 * Not in the table: found at load, or missed at birth, or one
-	 * counted as untracked at its birth, which it is taken to be while
-	 * any such lives; then it is not counted again.
+	 * counted as untracked at its birth (or whose birth was dropped and
+	 * counted, tws_lost_apply()), which it is taken to be while any such
+	 * lives; then it is not counted again.
 	 */
+	if (!loading && !tws_untracked_live(tn))
+		tws_lost_apply();
 	counted = !loading && tws_untracked_live(tn);
 	/* Its timer tells its age, unless a segment re-armed it since. */
 	born = ev->expires - TCP_TIMEWAIT_LEN;

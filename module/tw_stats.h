@@ -256,6 +256,7 @@ struct tws_net *tws_net_find(u64 netc);
 void tws_apply_seen(const struct tws_ev *ev, bool loading);
 void tws_apply_key(struct tws_ev **g, unsigned int m, unsigned int *cls);
 void tws_apply_timer_end(u64 netc, const void *key, u32 now, bool v6);
+void tws_apply_lost_births(u64 netc, u32 n);
 void tws_reconcile_begin(void);
 void tws_reconcile_end(bool loading);
 bool tws_dirty(void);
@@ -283,6 +284,7 @@ void tws_sync(bool reader);
 u64 tws_events_dropped(void);
 u64 tws_events_memory(void);
 void tws_kick_drain(void);
+void tws_lost_apply(void);
 
 /* held.c */
 int tws_held_collect(const struct net *only, struct tws_held *h);

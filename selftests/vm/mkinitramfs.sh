@@ -142,7 +142,7 @@ echo "$bb" >>"$elfs"
 
 add_bin ip ss nstat timeout
 # util-linux's, for tests that drop privileges into a user namespace.
-add_opt_bin unshare setpriv
+add_opt_bin unshare setpriv chrt
 add_opt_bin bash kmod insmod rmmod lsmod modprobe modinfo depmod
 # perl-base (Essential on Debian): kselftest's runner.sh then prefixes the
 # tests' output with its prefix.pl, unbuffered, as on a Debian host (busybox
