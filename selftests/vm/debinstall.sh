@@ -63,7 +63,30 @@ leftovers() {
 	(cd "$root" && ls -d usr/src/tw_stats-* var/lib/dkms/tw_stats \
 		lib/modules/*/updates/dkms/tw_stats.ko* usr/bin/twstat \
 		usr/share/man/man8/twstat.8* usr/share/doc/twstat \
-		usr/share/doc/tw-stats-dkms 2>/dev/null) || :
+		usr/share/doc/tw-stats-dkms usr/libexec/twstat \
+		usr/lib/systemd/system/twstat-textfile.* \
+		etc/systemd/system/*/twstat-textfile.* \
+		usr/lib/modules-load.d/tw_stats.conf etc/default/twstat \
+		2>/dev/null) || :
+}
+
+# The units as installed, checked by the host's systemd-analyze (the
+# chroot has no systemd) in a scratch root that has them, their program
+# and systemd's own targets.
+units_verify() {
+	local v="$work/verify" u=usr/lib/systemd/system rc=0
+
+	rm -rf "$v"
+	mkdir -p "$v/$u" "$v/usr/libexec"
+	cp /lib/systemd/system/*.target "$v/$u/"
+	cp "$root/$u"/twstat-textfile.* "$v/$u/" || return 1
+	cp -r "$root/usr/libexec/twstat" "$v/usr/libexec/" || return 1
+	ln -s usr/lib "$v/lib"
+	systemd-analyze verify --man=no --root="$v" \
+		"$v/$u/twstat-textfile.service" "$v/$u/twstat-textfile.timer" ||
+		rc=1
+	rm -rf "$v"
+	return $rc
 }
 
 eval "$("$here/kernel.sh" 6.12)"
@@ -106,6 +129,16 @@ check "the module is for $k1 (modinfo vermagic)" eval \
 	'modinfo -F vermagic "$root/lib/modules/$k1/updates/dkms/tw_stats.ko" |
 	grep -q "^$k1 "'
 check "twstat runs" eval 'in_root twstat --version | grep -q "^twstat "'
+check "tw_stats is loaded at boot (modules-load.d)" \
+	grep -qx tw_stats "$root/usr/lib/modules-load.d/tw_stats.conf"
+check "twstat-textfile.service and .timer pass systemd-analyze verify" \
+	units_verify
+# No module here: the program must say so in its file, and fail.
+mkdir -p "$root/tmp/textfile"
+check "twstat-textfile, no module: fails, and its file says twstat_up 0" \
+	eval '! in_root env TWSTAT_TEXTFILE_DIR=/tmp/textfile \
+		/usr/libexec/twstat/twstat-textfile 2>/dev/null &&
+	grep -qx "twstat_up 0" "$root/tmp/textfile/tw_stats.prom"'
 
 mv "$root/lib/modules/$k2/build.later" "$root/lib/modules/$k2/build"
 check "headers of $k2 arriving run dkms's hook" \

@@ -41,6 +41,8 @@ need libc6-dev test -e /usr/include/stdio.h
 need clang have_cmd clang
 need groff-base have_cmd groff
 need python3 have_cmd python3
+# The packages' systemd units are verified (debinstall.sh).
+need systemd have_cmd systemd-analyze
 need linux-image-amd64 have_pkg linux-image-amd64
 need linux-headers-amd64 have_pkg linux-headers-amd64
 # The debug kernel's build (debugkernel.sh).

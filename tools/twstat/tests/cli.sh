@@ -124,12 +124,18 @@ prom_ok() {
 	END { exit n ? 0 : 1 }' "$1"
 }
 
+# PROMTOOL (Prometheus's own linter, run.sh fetches Debian's) judges
+# the same outputs when it is set.
 test_prometheus() {
 	local d
-	for d in 6.1 6.14 all2; do
+	for d in 6.1 6.14 all2 held; do
 		tw --proc-dir "$F/$d" --prometheus
 		prom_ok "$tmp/out"
 		check $? "--prometheus on $d is the text exposition format"
+		[ -n "${PROMTOOL:-}" ] || continue
+		"$PROMTOOL" check metrics <"$tmp/out" >"$tmp/promtool" 2>&1
+		check $? "promtool check metrics accepts --prometheus on $d"
+		sed 's/^/# promtool: /' "$tmp/promtool"
 	done
 	grep -q '^twstat_ended_total{netns="departed",cause="purge"} 20$' \
 		"$E/all2.prom"
