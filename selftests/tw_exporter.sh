@@ -6,7 +6,9 @@
 # its textfile collector, and what its /metrics serves is compared with
 # /proc/tw_stats.  node_exporter scrapes while the file is rewritten and
 # connections churn: no scrape may see half a file.  Without the module,
-# the file says twstat_up 0 and nothing else.
+# the file says twstat_up 0 and nothing else.  Every metric that the
+# alerting rules and the Grafana dashboard of contrib/ name must be in
+# that /metrics.
 #
 # Needs prometheus-node-exporter beside this script (run.sh puts Debian's
 # there for the kernels that run this test) or in TWS_NODE_EXPORTER.
@@ -103,6 +105,12 @@ wait_until 30 scrape || {
 }
 echo "# five lines of /metrics:"
 grep -m 5 '^twstat_.*netns="'"$(inum "$ns")"'"' "$metrics" | sed 's/^/#   /'
+# The rules and the dashboard (contrib/) name only metrics that exist.
+names=$(cat "$TWS_SELF"/contrib/* "$TWS_SELF"/../contrib/*/* 2>/dev/null |
+	grep -oE '(twstat|node_textfile)_[a-z0-9_]+' | sort -u)
+check "the alerting rules and the dashboard are here" [ -n "$names" ]
+check_eq "every metric they name is in /metrics" "" \
+	"$(for m in $names; do grep -qE "^$m[{ ]" "$metrics" || echo "$m"; done)"
 check_eq "node_exporter read the file without error" 0 \
 	"$(sample node_textfile_scrape_error)"
 check_eq "twstat_up 1" 1 "$(sample twstat_up)"

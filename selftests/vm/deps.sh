@@ -43,6 +43,8 @@ need groff-base have_cmd groff
 need python3 have_cmd python3
 # The packages' systemd units are verified (debinstall.sh).
 need systemd have_cmd systemd-analyze
+# contrib/kubernetes is linted, having no cluster to run on.
+need yamllint have_cmd yamllint
 need linux-image-amd64 have_pkg linux-image-amd64
 need linux-headers-amd64 have_pkg linux-headers-amd64
 # The debug kernel's build (debugkernel.sh).

@@ -132,6 +132,12 @@ if [ "$mode" = check ] && [ -z "${TWS_NO_HOST:-}" ]; then
 	host_check "twstat parser fuzzed for ${TWS_FUZZ_SECONDS:-30} s" \
 		make -s -C "$top/tools/twstat" B="$cache/twstat" fuzz \
 		FUZZ_SECONDS="${TWS_FUZZ_SECONDS:-30}"
+	host_check "promtool: the alerting rules load, their unit tests pass" \
+		sh -c 'cd "$1" && "$2" check rules tw_stats.rules.yml &&
+			"$2" test rules tw_stats.rules.test.yml' _ \
+		"$top/contrib/prometheus" "${PROMTOOL:-promtool-not-fetched}"
+	host_check "yamllint: the Kubernetes DaemonSet (untested on a cluster)" \
+		yamllint -s "$top/contrib/kubernetes/tw_stats.yaml"
 	host_check "twstat.8 renders without warnings" \
 		groff -man -Tutf8 -ww -z "$top/tools/twstat.8"
 	host_check "bench report: a recorded run's tables, a cut run refused" \
@@ -209,7 +215,11 @@ run_one() {
 	*" tw_exporter.sh "*)
 		eval "$("$here/prometheus.sh" "$cache")" || return 1
 		cp "$NODE_EXPORTER" "$top/tools/twstat/twstat-textfile" \
-			"$stage/selftests/" ;;
+			"$stage/selftests/"
+		mkdir -p "$stage/selftests/contrib"
+		cp "$top/contrib/prometheus/tw_stats.rules.yml" \
+			"$top/contrib/grafana/tw_stats.json" \
+			"$stage/selftests/contrib/" ;;
 	esac
 	# A quarter of the stress on 6.1 here (50,000 lifecycles, 250
 	# namespaces, 20 reloads), all of it and more in make stress: CI's
