@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The module as the Debian package installs it: on the host, debinstall.sh
-# installed tw-stats-dkms in a chroot, where DKMS built it for this
-# kernel; run.sh put that build where DKMS puts it, in updates/dkms/.
+# installed tw-stats-dkms on Debian 13 (a chroot) and Debian 12 (the
+# host), where DKMS built it for this kernel; run.sh put that build where
+# DKMS puts it, in updates/dkms/.
 # modprobe finds and loads it, it answers, and it unloads.  Skipped on a
 # kernel the package test made no build for.
 

@@ -1,11 +1,14 @@
 #!/bin/bash
 # debinstall.sh - the Debian packages (make deb-lint: built, and lintian
-# finds nothing) as a user meets them, in a throwaway copy of the trixie
-# chroot (an overlay on it, dropped at the end): apt-get install builds the module by DKMS for the kernel whose
-# headers are there (6.12), headers of a second kernel (7.3) arriving
-# afterwards get a build of their own through the hook their package
-# runs, twstat runs, and a purge leaves nothing of ours behind.  The
-# modules DKMS built are kept in .cache/deb/dkms/KVER/ for a boot to load.
+# finds nothing) as a user meets them, on Debian 13 and Debian 12, each
+# in a throwaway copy (an overlay dropped at the end): of the trixie
+# chroot, and of the Debian 12 host itself.  apt-get install builds the
+# module by DKMS for the kernel whose headers are there (6.12; the
+# host's 6.1), headers of a second kernel (7.3) arriving afterwards get
+# a build of their own through the hook their package runs, twstat and
+# its service's program run, and a purge leaves nothing of ours behind.
+# The modules DKMS built are kept in .cache/deb/dkms/KVER/ for a boot to
+# load (tw_package.sh).
 #
 # The headers are unpacked in the chroot, not installed as packages, so
 # the second kernel's arrival is played as its package's postinst plays
@@ -104,61 +107,94 @@ if ! ls "$cache"/deb/tw-stats-dkms_*.deb "$cache"/deb/twstat_*.deb \
 fi
 [ "$failed" -eq 0 ] || tail -n 20 "$cache/deb.log" | sed 's/^/# /'
 
-cleanup
+# round NAME LOWER K1 [K2]: the packages installed on an overlay of
+# LOWER (a Debian system), built by DKMS for K1, then for K2 when its
+# headers arrive, used, purged; the overlay dropped.
+round() {
+	local name=$1 lower=$2 k1=$3 k2=${4:-} d debs=() left
+
+	cleanup
+	mkdir -p "$work/up" "$work/work" "$root"
+	mount -t overlay overlay \
+		-o "lowerdir=$lower,upperdir=$work/up,workdir=$work/work" "$root"
+	mount -t proc proc "$root/proc"
+	# /dev and friends as files (the host's /dev is a mount of its own).
+	for d in null:1:3 zero:1:5 random:1:8 urandom:1:9; do
+		IFS=: read -r n ma mi <<<"$d"
+		[ -c "$root/dev/$n" ] ||
+			{ rm -f "$root/dev/$n"; mknod -m 666 "$root/dev/$n" c "$ma" "$mi"; }
+	done
+	# dkms's <(...) needs /dev/fd.
+	[ -e "$root/dev/fd" ] || ln -s /proc/self/fd "$root/dev/fd"
+	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || :
+	mkdir -p "$root/tmp/debs"
+	for d in "$cache"/deb/tw-stats-dkms_*.deb "$cache"/deb/twstat_*.deb; do
+		cp "$d" "$root/tmp/debs/"
+		debs+=("/tmp/debs/${d##*/}")
+	done
+	# The second kernel's headers are not there yet.
+	[ -z "$k2" ] ||
+		mv "$root/lib/modules/$k2/build" "$root/lib/modules/$k2/build.later"
+
+	# The host's own lists are those deps.sh installed with.
+	[ "$lower" = / ] ||
+		in_root apt-get update -q >>"$cache/debinstall.log" 2>&1 || :
+	check "$name: apt-get install of both packages" eval \
+		'in_root apt-get install -y -q --no-install-recommends \
+		"${debs[@]}" >>"$cache/debinstall.log" 2>&1'
+	check "$name: dkms built tw_stats for $k1" installed_for "$k1"
+	check "$name: the module is for $k1 (modinfo vermagic)" eval \
+		'modinfo -F vermagic \
+		"$root/lib/modules/$k1/updates/dkms/tw_stats.ko" |
+		grep -q "^$k1 "'
+	check "$name: twstat runs" \
+		eval 'in_root twstat --version | grep -q "^twstat "'
+	check "$name: tw_stats is loaded at boot (modules-load.d)" \
+		grep -qx tw_stats "$root/usr/lib/modules-load.d/tw_stats.conf"
+	check "$name: the service and timer pass systemd-analyze verify" \
+		units_verify
+	# No module here: the program must say so in its file, and fail.
+	mkdir -p "$root/tmp/textfile"
+	check "$name: twstat-textfile, no module: fails, says twstat_up 0" \
+		eval '! in_root env TWSTAT_TEXTFILE_DIR=/tmp/textfile \
+			/usr/libexec/twstat/twstat-textfile 2>/dev/null &&
+		grep -qx "twstat_up 0" "$root/tmp/textfile/tw_stats.prom"'
+	if [ -n "$k2" ]; then
+		check "$name: not for $k2, which has no headers yet" \
+			eval '! installed_for "$k2"'
+		mv "$root/lib/modules/$k2/build.later" \
+			"$root/lib/modules/$k2/build"
+		check "$name: headers of $k2 arriving run dkms's hook" eval \
+			'in_root run-parts --arg="$k2" \
+			/etc/kernel/header_postinst.d >>"$cache/debinstall.log" 2>&1'
+		check "$name: dkms built tw_stats for $k2 too" installed_for "$k2"
+	fi
+
+	for k in "$k1" $k2; do
+		rm -rf "$cache/deb/dkms/$k"
+		mkdir -p "$cache/deb/dkms/$k"
+		cp "$root/lib/modules/$k/updates/dkms/tw_stats.ko"* \
+			"$cache/deb/dkms/$k/" 2>/dev/null || :
+	done
+
+	check "$name: apt-get purge of both" eval \
+		'in_root apt-get purge -y -q tw-stats-dkms twstat \
+		>>"$cache/debinstall.log" 2>&1'
+	left=$(leftovers)
+	[ -z "$left" ] || echo "$left" | sed 's/^/# left: /'
+	check "$name: the purge leaves nothing of ours" test -z "$left"
+	cleanup
+}
+
 trap cleanup EXIT
-mkdir -p "$work/up" "$work/work" "$root"
-mount -t overlay overlay -o "lowerdir=$cache/trixie,upperdir=$work/up,workdir=$work/work" "$root"
-mount -t proc proc "$root/proc"
-cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || :
-mkdir -p "$root/tmp/debs"
-debs=()
-for d in "$cache"/deb/tw-stats-dkms_*.deb "$cache"/deb/twstat_*.deb; do
-	cp "$d" "$root/tmp/debs/"
-	debs+=("/tmp/debs/${d##*/}")
-done
-# The second kernel's headers are not there yet.
-mv "$root/lib/modules/$k2/build" "$root/lib/modules/$k2/build.later"
-
-in_root apt-get update -q >"$cache/debinstall.log" 2>&1 || :
-check "apt-get install of both packages" \
-	in_root apt-get install -y -q --no-install-recommends "${debs[@]}" \
-	>>"$cache/debinstall.log" 2>&1
-check "dkms built tw_stats for $k1" installed_for "$k1"
-check "not for $k2, which has no headers yet" eval '! installed_for "$k2"'
-check "the module is for $k1 (modinfo vermagic)" eval \
-	'modinfo -F vermagic "$root/lib/modules/$k1/updates/dkms/tw_stats.ko" |
-	grep -q "^$k1 "'
-check "twstat runs" eval 'in_root twstat --version | grep -q "^twstat "'
-check "tw_stats is loaded at boot (modules-load.d)" \
-	grep -qx tw_stats "$root/usr/lib/modules-load.d/tw_stats.conf"
-check "twstat-textfile.service and .timer pass systemd-analyze verify" \
-	units_verify
-# No module here: the program must say so in its file, and fail.
-mkdir -p "$root/tmp/textfile"
-check "twstat-textfile, no module: fails, and its file says twstat_up 0" \
-	eval '! in_root env TWSTAT_TEXTFILE_DIR=/tmp/textfile \
-		/usr/libexec/twstat/twstat-textfile 2>/dev/null &&
-	grep -qx "twstat_up 0" "$root/tmp/textfile/tw_stats.prom"'
-
-mv "$root/lib/modules/$k2/build.later" "$root/lib/modules/$k2/build"
-check "headers of $k2 arriving run dkms's hook" \
-	in_root run-parts --arg="$k2" /etc/kernel/header_postinst.d \
-	>>"$cache/debinstall.log" 2>&1
-check "dkms built tw_stats for $k2 too" installed_for "$k2"
-
-rm -rf "$cache/deb/dkms"
-for k in "$k1" "$k2"; do
-	mkdir -p "$cache/deb/dkms/$k"
-	cp "$root/lib/modules/$k/updates/dkms/tw_stats.ko"* \
-		"$cache/deb/dkms/$k/" 2>/dev/null || :
-done
-
-check "apt-get purge of both" \
-	in_root apt-get purge -y -q tw-stats-dkms twstat \
-	>>"$cache/debinstall.log" 2>&1
-left=$(leftovers)
-[ -z "$left" ] || echo "$left" | sed 's/^/# left: /'
-check "the purge leaves nothing of ours" test -z "$left"
+rm -rf "$cache/deb/dkms" "$cache/debinstall.log"
+# Debian 13, whose chroot builds 6.12 and 7.3 (kernel.sh).
+round trixie "$cache/trixie" "$k1" "$k2"
+# Debian 12: the host itself, whose 6.1 headers deps.sh installs, under
+# an overlay that takes every change.  Only the root file system: the
+# overlay has none of the host's other mounts.
+k0=$("$here/kver.sh")
+round bookworm / "$k0"
 
 [ "$failed" -eq 0 ] || sed 's/^/# /' "$cache/debinstall.log" | tail -n 30
 echo "$passed passed, $failed failed"
