@@ -92,7 +92,7 @@ check "--all-netns -j is one document with both" eval \
 unload_module
 err=$(ts "$ns" 2>&1 >/dev/null)
 rc=$?
-check_eq "module not loaded: exit 2" 2 "$rc"
+check_eq "module not loaded: exit 1" 1 "$rc"
 check "and says how to load it" grep -q 'modprobe tw_stats' <<<"$err"
 check_eq "with nothing on stdout" "" "$(ts "$ns" 2>/dev/null)"
 

@@ -483,8 +483,9 @@ int tw_advise(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 		tw_json_open(jp, NULL, '{');
 		tw_json_str(jp, "view", "advise");
 		if (prev) {
-			tw_json_num(jp, "timestamp", cur->wall);
-			tw_json_num(jp, "interval_s", cur->mono - prev->mono);
+			tw_json_fixed(jp, "timestamp", cur->wall, 6);
+			tw_json_fixed(jp, "interval_s",
+				      cur->mono - prev->mono, 3);
 		}
 		tw_json_num(jp, "threshold_pct", o->threshold);
 		tw_json_open(jp, "namespaces", '[');

@@ -279,11 +279,25 @@ void tw_json_u64(struct tw_json *j, const char *key, uint64_t v)
 	fprintf(j->f, "%llu", (unsigned long long)v);
 }
 
+/* Integral values exactly (counts, ports); others to 6 digits. */
 void tw_json_num(struct tw_json *j, const char *key, double v)
 {
 	tw_json_key(j, key);
-	if (isfinite(v))
+	if (!isfinite(v))
+		fputs("null", j->f);
+	else if (v == trunc(v) && fabs(v) < 9007199254740992.0)
+		fprintf(j->f, "%.0f", v);
+	else
 		fprintf(j->f, "%.6g", v);
+}
+
+/* A fixed-point value, to @decimals places: times, intervals. */
+void tw_json_fixed(struct tw_json *j, const char *key, double v,
+		   int decimals)
+{
+	tw_json_key(j, key);
+	if (isfinite(v))
+		fprintf(j->f, "%.*f", decimals, v);
 	else
 		fputs("null", j->f);
 }

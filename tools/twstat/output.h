@@ -63,6 +63,8 @@ void tw_json_open(struct tw_json *j, const char *key, char bracket);
 void tw_json_close(struct tw_json *j, char bracket);
 void tw_json_u64(struct tw_json *j, const char *key, uint64_t v);
 void tw_json_num(struct tw_json *j, const char *key, double v);
+void tw_json_fixed(struct tw_json *j, const char *key, double v,
+		   int decimals);
 void tw_json_str(struct tw_json *j, const char *key, const char *s);
 void tw_json_bool(struct tw_json *j, const char *key, bool v);
 void tw_json_null(struct tw_json *j, const char *key);

@@ -16,7 +16,8 @@
  *
  * Each sample is read whole, checked, and formatted in memory before any
  * of it is written, so that a broken file never leaves half a report on
- * stdout.  Exit status: 0, or 2 on any error (usage included).
+ * stdout.  Exit status: 0; 1 when the files cannot be read or the output
+ * written; 2 on bad usage.
  */
 
 #include <errno.h>
@@ -37,7 +38,8 @@
 #include "twstat.h"
 
 #define TW_PROC_SUPER_MAGIC	0x9fa0
-#define TW_EXIT_ERR		2
+#define TW_EXIT_FAIL		1	/* module not loaded, a file unreadable */
+#define TW_EXIT_USAGE		2
 
 static const char tw_usage_text[] =
 "Usage: twstat [OPTIONS] [summary|top|sockets|advise] [INTERVAL [COUNT]]\n";
@@ -81,7 +83,9 @@ static const char tw_help_text[] =
 "  twstat -j top 5 12\n"
 "  twstat --prometheus > tw.prom.tmp && mv tw.prom.tmp tw.prom\n"
 "\n"
-"Exit status: 0 on success, 2 on any error.  See twstat(8).\n";
+"Exit status: 0 on success, 1 when the module's files cannot be read\n"
+"(not loaded, unreadable, malformed) or written, 2 on bad usage.\n"
+"See twstat(8).\n";
 
 enum {
 	TW_OPT_VERSION = 256,
@@ -135,7 +139,7 @@ static __printf(1, 2) __noreturn void tw_usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\n%sTry 'twstat --help' for more.\n", tw_usage_text);
-	exit(TW_EXIT_ERR);
+	exit(TW_EXIT_USAGE);
 }
 
 /* --- options ----------------------------------------------------------- */
@@ -795,12 +799,12 @@ int main(int argc, char **argv)
 			     o.proc_dir) >= sizeof(p.failures))
 		tw_usage("--proc-dir: path too long");
 	if (tw_read(&o, &p, &s[0]))
-		return TW_EXIT_ERR;
+		return TW_EXIT_FAIL;
 	if (o.interval > 0)
 		rc = tw_watch(&o, &p, s);
 	else
 		rc = tw_emit(&o, &s[0], NULL);
 	tw_sample_free(&s[0]);
 	tw_sample_free(&s[1]);
-	return rc ? TW_EXIT_ERR : 0;
+	return rc ? TW_EXIT_FAIL : 0;
 }

@@ -414,8 +414,8 @@ static void tw_json_head(struct tw_json *j, const char *view,
 {
 	tw_json_str(j, "view", view);
 	if (prev) {
-		tw_json_num(j, "timestamp", cur->wall);
-		tw_json_num(j, "interval_s", tw_dt(cur, prev));
+		tw_json_fixed(j, "timestamp", cur->wall, 6);
+		tw_json_fixed(j, "interval_s", tw_dt(cur, prev), 3);
 	}
 }
 
