@@ -69,7 +69,7 @@ static const char tw_help_text[] =
 "      --raddr ADDR    remote address\n"
 "      --rport PORT    remote port\n"
 "      --lport PORT    local port\n"
-"      --state S       time-wait or fin-wait2\n"
+"      --state S       time-wait or fin-wait-2\n"
 "      --role R        client, server or other\n"
 "      --sort KEY      age (oldest first) or left (least time left first)\n"
 "  -h, --help          this help\n"
@@ -171,15 +171,21 @@ static double tw_double(const char *s, double lo, double hi, const char *what)
 	return v;
 }
 
+/* @s as an index of @words; a bad value is refused with the list. */
 static int tw_word(const char *s, const char *const *words, int n,
 		   const char *what)
 {
+	char list[128] = "";
+	size_t len = 0;
 	int i;
 
 	for (i = 0; i < n; i++)
 		if (!strcmp(s, words[i]))
 			return i;
-	tw_usage("%s: unknown value '%s'", what, s);
+	for (i = 0; i < n && len < sizeof(list); i++)
+		len += snprintf(list + len, sizeof(list) - len, "%s%s",
+				i ? ", " : "", words[i]);
+	tw_usage("%s: unknown value '%s' (one of: %s)", what, s, list);
 }
 
 static const char *const tw_views[] = {
@@ -189,7 +195,8 @@ static const char *const tw_views[] = {
 	[TW_ADVISE]	= "advise",
 };
 
-static const char *const tw_states[] = { "time-wait", "fin-wait2" };
+/* ss's spelling; "fin-wait2", the first one, is still taken. */
+static const char *const tw_states[] = { "time-wait", "fin-wait-2" };
 static const char *const tw_roles[] = { "client", "server", "other" };
 static const char *const tw_sorts[] = { "file", "age", "left" };
 
@@ -246,7 +253,8 @@ static void tw_option(int c, struct tw_opts *o, struct tw_given *g)
 		g->filter = true;
 		break;
 	case TW_OPT_STATE:
-		o->state = tw_word(optarg, tw_states, 2, "--state");
+		o->state = !strcmp(optarg, "fin-wait2") ? 1 :
+			   tw_word(optarg, tw_states, 2, "--state");
 		g->filter = true;
 		break;
 	case TW_OPT_ROLE:
@@ -296,6 +304,8 @@ static void tw_check(const struct tw_opts *o, const struct tw_given *g)
 	if (o->format == TW_PROM && o->view != TW_SUMMARY &&
 	    o->view != TW_TOP)
 		tw_usage("--prometheus writes the summary and the destinations; it goes with no view or 'top'");
+	if (o->format == TW_PROM && g->top_n)
+		tw_usage("-n does not change --prometheus: it writes the 10 destinations the module ranks first in each namespace");
 	if (o->format == TW_PROM && o->interval > 0)
 		tw_usage("--prometheus takes no interval: run it from a timer and rename its output into place");
 }

@@ -66,7 +66,7 @@ cases() {
 	echo "6.1 top-n50.txt top -n 50"
 	echo "6.1 advise-t60.txt advise --threshold 60"
 	echo "6.1 sockets-rport.txt sockets --rport 5000 --sort left"
-	echo "6.14 sockets-fw2.txt sockets --state fin-wait2"
+	echo "6.14 sockets-fw2.txt sockets --state fin-wait-2"
 	echo "6.14 sockets-raddr.json -j sockets --raddr ::1 --sort age"
 	echo "all2 sockets-role.txt sockets --role client"
 	echo "all2 advise-t0.txt advise --threshold 0"
@@ -157,6 +157,7 @@ test_filters() {
 	check $(($(rows) != 4)) "sockets --lport 5002 --raddr 127.0.0.1: 4 rows"
 	tw --proc-dir "$F/6.14" sockets --raddr '[::1]' --state time-wait
 	check $(($(rows) != 30)) "sockets --raddr [::1] --state time-wait: 30 rows"
+	# The first spelling, fin-wait2, is still taken.
 	tw --proc-dir "$F/6.14" sockets --state fin-wait2 --role client
 	check $(($(rows) != 0)) "sockets with no match: the header alone"
 	tw --proc-dir "$F/6.1" sockets --sort age
@@ -223,7 +224,11 @@ test_usage() {
 	expect_fail 2 "$u" "--prometheus with an interval" -- --prometheus 1
 	expect_fail 2 "$u" "--prometheus with advise" -- --prometheus advise
 	expect_fail 2 "$u" "--raddr that is no address" -- sockets --raddr 1.2.3
-	expect_fail 2 "$u" "--state unknown" -- sockets --state closed
+	expect_fail 2 "one of: time-wait, fin-wait-2" \
+		"--state unknown: the accepted values listed" -- \
+		sockets --state closed
+	expect_fail 2 "$u" "-n with --prometheus, which it does not change" \
+		-- --prometheus top -n 3
 	expect_fail 2 "$u" "--rport out of range" -- sockets --rport 65536
 	expect_fail 2 "$u" "--threshold not a number" -- advise --threshold x
 }
