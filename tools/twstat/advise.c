@@ -479,14 +479,14 @@ int tw_advise(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	}
 	if (o->format == TW_JSON) {
 		jp = &j;
-		tw_json_begin(jp, f, !prev);
+		tw_json_begin(jp, f, !cur->watch);
 		tw_json_open(jp, NULL, '{');
 		tw_json_str(jp, "view", "advise");
-		if (prev) {
+		if (cur->watch)
 			tw_json_fixed(jp, "timestamp", cur->wall, 6);
+		if (prev)
 			tw_json_fixed(jp, "interval_s",
 				      cur->mono - prev->mono, 3);
-		}
 		tw_json_num(jp, "threshold_pct", o->threshold);
 		tw_json_open(jp, "namespaces", '[');
 	}

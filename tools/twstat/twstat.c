@@ -53,9 +53,9 @@ static const char tw_help_text[] =
 "  sockets            one line per TIME_WAIT socket\n"
 "  advise             what would relieve each hot destination\n"
 "\n"
-"INTERVAL repeats every INTERVAL seconds (COUNT times, else until\n"
-"interrupted) and adds rates per second; top then adds growth and the\n"
-"time until a destination runs out of ports.\n"
+"INTERVAL repeats every INTERVAL seconds (COUNT samples, else until\n"
+"interrupted): the first at once, then each with rates per second; top\n"
+"then adds growth and the time until a destination runs out of ports.\n"
 "\n"
 "Options:\n"
 "  -j, --json          JSON; one compact document per line when repeating\n"
@@ -680,6 +680,7 @@ static int tw_read(const struct tw_opts *o, const struct tw_paths *p,
 	/* The counters are as of now: rates divide by the time between. */
 	s->mono = tw_now(CLOCK_MONOTONIC);
 	s->wall = tw_now(CLOCK_REALTIME);
+	s->watch = o->interval > 0;
 	if (rc) {
 		tw_parse_error(p->stats, &err);
 		return -1;
@@ -714,7 +715,7 @@ static int tw_render(FILE *f, const struct tw_opts *o,
 
 	if (o->format == TW_PROM)
 		return tw_prometheus(f, o, cur);
-	if (prev && o->format == TW_TEXT) {
+	if (cur->watch && o->format == TW_TEXT) {
 		t = (time_t)cur->wall;
 		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
 		fprintf(f, "%s\n", when);
@@ -746,7 +747,7 @@ static int tw_emit(const struct tw_opts *o, const struct tw_sample *cur,
 		return -1;
 	}
 	rc = tw_render(m, o, cur, prev);
-	if (prev && o->format == TW_TEXT && !rc)
+	if (cur->watch && o->format == TW_TEXT && !rc)
 		fputc('\n', m);
 	if (fclose(m) && !rc) {
 		tw_err("out of memory");
@@ -779,7 +780,10 @@ static int tw_watch(const struct tw_opts *o, const struct tw_paths *p,
 	unsigned long n;
 	int i = 0;
 
-	for (n = 0; !o->count || n < o->count; n++) {
+	/* The first sample at once; rates and growth from the second. */
+	if (tw_emit(o, &s[0], NULL))
+		return -1;
+	for (n = 1; !o->count || n < o->count; n++) {
 		i ^= 1;
 		/* A read slower than the interval delays, never bunches. */
 		next = fmax(next + o->interval, tw_now(CLOCK_MONOTONIC));

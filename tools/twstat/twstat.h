@@ -97,6 +97,7 @@ struct tw_sample {
 	struct tws_stats st;
 	double mono;			/* seconds, CLOCK_MONOTONIC */
 	double wall;			/* seconds, CLOCK_REALTIME */
+	bool watch;			/* one of a series (INTERVAL given) */
 	bool sockets_all;		/* tw_sockets had the netns column */
 	struct tw_row *rows;		/* sockets: rows that passed filters */
 	size_t nrows, cap;

@@ -413,10 +413,10 @@ static void tw_json_head(struct tw_json *j, const char *view,
 			 const struct tw_sample *prev)
 {
 	tw_json_str(j, "view", view);
-	if (prev) {
+	if (cur->watch)
 		tw_json_fixed(j, "timestamp", cur->wall, 6);
+	if (prev)
 		tw_json_fixed(j, "interval_s", tw_dt(cur, prev), 3);
-	}
 }
 
 /* --- destination tables ------------------------------------------------ */
@@ -887,7 +887,7 @@ int tw_summary(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 			"the summary"))
 		return -1;
 	if (o->format == TW_JSON) {
-		tw_json_begin(&j, f, !prev);
+		tw_json_begin(&j, f, !cur->watch);
 		tw_json_open(&j, NULL, '{');
 		tw_json_head(&j, "summary", cur, prev);
 		tw_json_open(&j, "namespaces", '[');
@@ -931,7 +931,7 @@ int tw_top(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	if (n > o->top_n)
 		n = o->top_n;
 	if (o->format == TW_JSON) {
-		tw_json_begin(&j, f, !prev);
+		tw_json_begin(&j, f, !cur->watch);
 		tw_json_open(&j, NULL, '{');
 		tw_json_head(&j, "top", cur, prev);
 		tw_all_rates(f, &j, cur, prev);
@@ -1070,7 +1070,7 @@ int tw_sockets(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	if (tw_need_all(cur, prev, 0, 0, "sockets"))
 		return -1;
 	if (o->format == TW_JSON) {
-		tw_json_begin(&j, f, !prev);
+		tw_json_begin(&j, f, !cur->watch);
 		tw_json_open(&j, NULL, '{');
 		tw_json_head(&j, "sockets", cur, prev);
 		tw_all_rates(f, &j, cur, prev);

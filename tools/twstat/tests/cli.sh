@@ -319,14 +319,17 @@ watch() {
 
 test_watch() {
 	local w=$tmp/watch pid
-	watch -j top 1 2
-	[ "$rc" = 0 ] && [ "$(wc -l <"$tmp/out")" = 2 ]
-	check $? "-j top 1 2: two JSON lines"
+	watch -j top 1 3
+	[ "$rc" = 0 ] && [ "$(wc -l <"$tmp/out")" = 3 ]
+	check $? "-j top 1 3: three JSON lines"
 	if [ "$have_python" = 1 ]; then
 		python3 - "$tmp/out" <<-'EOF'
 		import json, sys
 		docs = [json.loads(l) for l in open(sys.argv[1])]
-		for doc, entered in zip(docs, (10, 20)):
+		# The first at once, with its time and no rates.
+		assert "rates" not in docs[0] and "interval_s" not in docs[0]
+		assert "growth_per_s" not in docs[0]["destinations"][0]
+		for doc, entered in zip(docs[1:], (10, 20)):
 		    r = doc["rates"][0]["rates"]
 		    assert abs(r["entered_per_s"] - entered) < entered * 0.25, r
 		    d = doc["destinations"][0]
@@ -336,7 +339,7 @@ test_watch() {
 		    assert abs(d["seconds_to_full"] - left / 5) < 1.5, d
 		# Each line its own time, to the microsecond: 1 s apart.
 		t = [d["timestamp"] for d in docs]
-		assert 0.5 < t[1] - t[0] < 1.5, t
+		assert 0.5 < t[1] - t[0] < 1.5 and 0.5 < t[2] - t[1] < 1.5, t
 		assert 0.5 < docs[1]["interval_s"] < 1.5, docs[1]
 		EOF
 		check $? "watch: rates, growth and time to full from the deltas"
@@ -354,9 +357,11 @@ test_watch() {
 	res=$?
 	check $res "top 1 2: timestamps, rates, growth and time to full"
 	[ $res = 0 ] || show
-	watch 1 2
-	[ "$rc" = 0 ] && [ "$(grep -c '^rates ' "$tmp/out")" = 2 ]
-	check $? "summary 1 2: a rates line per sample"
+	watch 1 3
+	[ "$rc" = 0 ] && [ "$(grep -c '^rates ' "$tmp/out")" = 2 ] &&
+		[ "$(grep -c '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]$' \
+			"$tmp/out")" = 3 ]
+	check $? "summary 1 3: three samples, a rates line from the second"
 	for v in sockets advise; do
 		tw --proc-dir "$F/6.1" -j $v 0.2 2
 		[ "$rc" = 0 ] && [ "$(wc -l <"$tmp/out")" = 2 ]
@@ -369,15 +374,16 @@ test_watch() {
 			check $? "-j $v 0.2 2: each line is JSON"
 		fi
 	done
-	# The second sample meets a cut file: the first stays, nothing after.
+	# The third sample meets a cut file: the first two stay, nothing
+	# after.
 	rm -rf "$w" && mkdir -p "$w" && cp "$F"/6.1/tw_* "$w/"
-	"$T" --proc-dir "$w" -j 1 2 >"$tmp/out" 2>"$tmp/err" &
+	"$T" --proc-dir "$w" -j 1 3 >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	sleep 1.5
 	head -10 "$F/6.1/tw_stats" >"$w/new" && mv "$w/new" "$w/tw_stats"
 	wait "$pid"
 	rc=$?
-	[ "$rc" = 1 ] && [ "$(wc -l <"$tmp/out")" = 1 ] &&
+	[ "$rc" = 1 ] && [ "$(wc -l <"$tmp/out")" = 2 ] &&
 		grep -q "tw_stats:11: unexpected end of file" "$tmp/err"
 	check $? "watch: a file cut between samples stops it (exit 1)"
 }
