@@ -392,14 +392,17 @@ static void tw_json_finding(struct tw_json *j, const struct tw_finding *fd)
 		tw_json_num(j, "in_range", fd->h->in_range);
 		tw_json_num(j, "pressure_pct", fd->h->d->pressure);
 	}
+	/* Each piece of advice with its own command, null when none. */
 	tw_json_open(j, "advice", '[');
-	for (i = 0; i < fd->n; i++)
-		tw_json_str(j, NULL, fd->item[i].text);
-	tw_json_close(j, ']');
-	tw_json_open(j, "commands", '[');
-	for (i = 0; i < fd->n; i++)
+	for (i = 0; i < fd->n; i++) {
+		tw_json_open(j, NULL, '{');
+		tw_json_str(j, "text", fd->item[i].text);
 		if (fd->item[i].cmd[0])
-			tw_json_str(j, NULL, fd->item[i].cmd);
+			tw_json_str(j, "command", fd->item[i].cmd);
+		else
+			tw_json_null(j, "command");
+		tw_json_close(j, '}');
+	}
 	tw_json_close(j, ']');
 	tw_json_close(j, '}');
 }
