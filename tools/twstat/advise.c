@@ -23,16 +23,16 @@
 #include "output.h"
 #include "twstat.h"
 
-#define TW_ADVISE_KEYS	(TWS_BIT(TWS_K_TW_COUNT) | TWS_BIT(TWS_K_OVERFLOW) | \
-			 TWS_BIT(TWS_K_PORT_LOW) | TWS_BIT(TWS_K_PORT_HIGH) | \
-			 TWS_BIT(TWS_K_PORTS_RESERVED) | \
-			 TWS_BIT(TWS_K_TCP_TW_REUSE) | \
-			 TWS_BIT(TWS_K_TCP_TIMESTAMPS) | \
-			 TWS_BIT(TWS_K_TCP_MAX_TW_BUCKETS) | \
-			 TWS_BIT(TWS_K_ENDED_REUSE) | \
-			 TWS_BIT(TWS_K_TW_MEMORY_BYTES) | \
-			 TWS_BIT(TWS_K_ROLE_CLIENT) | \
-			 TWS_BIT(TWS_K_ROLE_SERVER) | TWS_BIT(TWS_K_ROLE_OTHER))
+#define TW_ADVISE_KEYS	(TW_BIT(TW_K_TW_COUNT) | TW_BIT(TW_K_OVERFLOW) | \
+			 TW_BIT(TW_K_PORT_LOW) | TW_BIT(TW_K_PORT_HIGH) | \
+			 TW_BIT(TW_K_PORTS_RESERVED) | \
+			 TW_BIT(TW_K_TCP_TW_REUSE) | \
+			 TW_BIT(TW_K_TCP_TIMESTAMPS) | \
+			 TW_BIT(TW_K_TCP_MAX_TW_BUCKETS) | \
+			 TW_BIT(TW_K_ENDED_REUSE) | \
+			 TW_BIT(TW_K_TW_MEMORY_BYTES) | \
+			 TW_BIT(TW_K_ROLE_CLIENT) | \
+			 TW_BIT(TW_K_ROLE_SERVER) | TW_BIT(TW_K_ROLE_OTHER))
 #define TW_ITEMS	8
 #define TW_PORT_FLOOR	1024
 #define TW_PORT_TOP	65535
@@ -67,37 +67,37 @@ static __printf(3, 4) void tw_say(struct tw_finding *fd, const char *cmd,
 	snprintf(it->cmd, sizeof(it->cmd), "%s", cmd ? cmd : "");
 }
 
-static unsigned long long tw_v(const struct tws_ns *ns, enum tws_key k)
+static unsigned long long tw_v(const struct tw_ns *ns, enum tw_key k)
 {
 	return (unsigned long long)ns->val[k];
 }
 
 /* The age rule of this kernel, told by the key only 6.14+ has. */
-static uint64_t tw_age_rule(const struct tws_ns *ns, char *buf, size_t len)
+static uint64_t tw_age_rule(const struct tw_ns *ns, char *buf, size_t len)
 {
-	if (ns->have & TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS)) {
+	if (ns->have & TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS)) {
 		snprintf(buf, len, "once it has been in TIME_WAIT for %llu ms (tcp_tw_reuse_delay, Linux 6.14 and later)",
-			 tw_v(ns, TWS_K_TCP_TW_REUSE_DELAY_MS));
-		return ns->val[TWS_K_TCP_TW_REUSE_DELAY_MS];
+			 tw_v(ns, TW_K_TCP_TW_REUSE_DELAY_MS));
+		return ns->val[TW_K_TCP_TW_REUSE_DELAY_MS];
 	}
 	snprintf(buf, len, "once the peer's last timestamp is 1 s old (the rule before Linux 6.14)");
 	return 1000;
 }
 
-static void tw_reuse_off(struct tw_finding *fd, const struct tws_ns *ns,
+static void tw_reuse_off(struct tw_finding *fd, const struct tw_ns *ns,
 			 const char *remote, const char *rule)
 {
-	if (ns->val[TWS_K_TCP_TW_REUSE] == 2)
+	if (ns->val[TW_K_TCP_TW_REUSE] == 2)
 		tw_say(fd, "sysctl -w net.ipv4.tcp_tw_reuse=1",
 		       "tcp_tw_reuse is 2, loopback only, and %s is not loopback. Setting it to 1 lets connect() take over a TIME_WAIT port to it instead of failing with EADDRNOTAVAIL, if the peer sends TCP timestamps, %s:",
 		       remote, rule);
 	else
 		tw_say(fd, "sysctl -w net.ipv4.tcp_tw_reuse=1",
 		       "tcp_tw_reuse is off (%llu). Turning it on lets connect() take over a TIME_WAIT port to %s instead of failing with EADDRNOTAVAIL, if the peer sends TCP timestamps, %s:",
-		       tw_v(ns, TWS_K_TCP_TW_REUSE), remote, rule);
+		       tw_v(ns, TW_K_TCP_TW_REUSE), remote, rule);
 }
 
-static void tw_reuse_on(struct tw_finding *fd, const struct tws_ns *ns,
+static void tw_reuse_on(struct tw_finding *fd, const struct tw_ns *ns,
 			const char *remote, const char *rule,
 			uint64_t rule_ms)
 {
@@ -106,30 +106,30 @@ static void tw_reuse_on(struct tw_finding *fd, const struct tws_ns *ns,
 	if (h->d->reusable) {
 		tw_say(fd, NULL,
 		       "tcp_tw_reuse is on (%llu) and works here: %llu of the %llu sockets are reusable now, so connect() takes one over instead of failing with EADDRNOTAVAIL (%llu taken over in this namespace since load). It keeps up while sockets become reusable, %s, faster than new connections come.",
-		       tw_v(ns, TWS_K_TCP_TW_REUSE),
+		       tw_v(ns, TW_K_TCP_TW_REUSE),
 		       (unsigned long long)h->d->reusable,
 		       (unsigned long long)h->d->tw,
-		       tw_v(ns, TWS_K_ENDED_REUSE), rule);
+		       tw_v(ns, TW_K_ENDED_REUSE), rule);
 		return;
 	}
 	if (fd->agg->rows && fd->agg->max_age_ms < rule_ms) {
 		tw_say(fd, NULL,
 		       "tcp_tw_reuse is on (%llu), but none of these sockets is reusable yet: a socket becomes reusable %s, and connections come faster than that.",
-		       tw_v(ns, TWS_K_TCP_TW_REUSE), rule);
+		       tw_v(ns, TW_K_TCP_TW_REUSE), rule);
 		return;
 	}
 	tw_say(fd, NULL,
 	       "tcp_tw_reuse is on (%llu), but none of these sockets is reusable: %s does not send TCP timestamps, which reuse needs. Enabling them there (net.ipv4.tcp_timestamps=1 on a Linux peer) would let reuse work.",
-	       tw_v(ns, TWS_K_TCP_TW_REUSE), remote);
+	       tw_v(ns, TW_K_TCP_TW_REUSE), remote);
 }
 
-static void tw_range(struct tw_finding *fd, const struct tws_ns *ns)
+static void tw_range(struct tw_finding *fd, const struct tw_ns *ns)
 {
-	unsigned long long lo = tw_v(ns, TWS_K_PORT_LOW);
-	unsigned long long hi = tw_v(ns, TWS_K_PORT_HIGH);
+	unsigned long long lo = tw_v(ns, TW_K_PORT_LOW);
+	unsigned long long hi = tw_v(ns, TW_K_PORT_HIGH);
 	long long now = (long long)tw_usable(ns);
 	long long wide = TW_PORT_TOP - TW_PORT_FLOOR + 1 -
-			 tw_port_key(ns, TWS_K_PORTS_RESERVED);
+			 tw_port_key(ns, TW_K_PORTS_RESERVED);
 	char cmd[160];
 
 	if (lo <= TW_PORT_FLOOR && hi >= TW_PORT_TOP) {
@@ -146,20 +146,20 @@ static void tw_range(struct tw_finding *fd, const struct tws_ns *ns)
 	       lo, hi, now, TW_PORT_FLOOR, TW_PORT_TOP, wide);
 }
 
-static void tw_client(struct tw_finding *fd, const struct tws_ns *ns,
+static void tw_client(struct tw_finding *fd, const struct tw_ns *ns,
 		      const char *remote)
 {
-	uint64_t reuse = ns->val[TWS_K_TCP_TW_REUSE], rule_ms;
-	bool loop = tws_addr_loopback(&fd->h->d->remote);
+	uint64_t reuse = ns->val[TW_K_TCP_TW_REUSE], rule_ms;
+	bool loop = tw_addr_loopback(&fd->h->d->remote);
 	char rule[160];
 
 	rule_ms = tw_age_rule(ns, rule, sizeof(rule));
 	if (reuse != 1 && !(reuse == 2 && loop)) {
 		tw_reuse_off(fd, ns, remote, rule);
-		if (!ns->val[TWS_K_TCP_TIMESTAMPS])
+		if (!ns->val[TW_K_TCP_TIMESTAMPS])
 			tw_say(fd, "sysctl -w net.ipv4.tcp_timestamps=1",
 			       "It also needs TCP timestamps, which are off here:");
-	} else if (!ns->val[TWS_K_TCP_TIMESTAMPS]) {
+	} else if (!ns->val[TW_K_TCP_TIMESTAMPS]) {
 		tw_say(fd, "sysctl -w net.ipv4.tcp_timestamps=1",
 		       "tcp_tw_reuse is on, but TCP timestamps are off here, so it cannot take any socket over:");
 	} else {
@@ -171,17 +171,17 @@ static void tw_client(struct tw_finding *fd, const struct tws_ns *ns,
 	       remote);
 }
 
-static void tw_server(struct tw_finding *fd, const struct tws_ns *ns)
+static void tw_server(struct tw_finding *fd, const struct tw_ns *ns)
 {
 	const struct tw_agg *a = fd->agg;
-	unsigned long long lo = tw_v(ns, TWS_K_PORT_LOW);
-	unsigned long long hi = tw_v(ns, TWS_K_PORT_HIGH);
+	unsigned long long lo = tw_v(ns, TW_K_PORT_LOW);
+	unsigned long long hi = tw_v(ns, TW_K_PORT_HIGH);
 	char cmd[160];
 	int port = a->server_port;
 
 	tw_say(fd, NULL,
 	       "%llu of its %llu sockets are on the server side: this host closed first, and they sit on the listener's port %d, which connect() never picks. tcp_tw_reuse cannot help them.",
-	       (unsigned long long)a->role[TWS_ROLE_SERVER],
+	       (unsigned long long)a->role[TW_ROLE_SERVER],
 	       (unsigned long long)a->rows, port);
 	if (port >= 0 && (unsigned long long)port >= lo &&
 	    (unsigned long long)port <= hi) {
@@ -199,7 +199,7 @@ static void tw_other(struct tw_finding *fd)
 {
 	tw_say(fd, NULL,
 	       "%llu of its %llu sockets are from connections bound to a fixed local port before connect(). The kernel ignores tcp_tw_reuse for a port fixed by bind(), and the range does not apply: let connect() pick the port (IP_BIND_ADDRESS_NO_PORT when the source address must be set), or reuse connections.",
-	       (unsigned long long)fd->agg->role[TWS_ROLE_OTHER],
+	       (unsigned long long)fd->agg->role[TW_ROLE_OTHER],
 	       (unsigned long long)fd->agg->rows);
 }
 
@@ -219,7 +219,7 @@ static void tw_growth_note(struct tw_finding *fd)
 		tw_say(fd, NULL, "It is not growing now (%s).", g);
 }
 
-static void tw_dest_finding(struct tw_finding *fd, const struct tws_ns *ns)
+static void tw_dest_finding(struct tw_finding *fd, const struct tw_ns *ns)
 {
 	const struct tw_hot *h = fd->h;
 	const struct tw_agg *a = fd->agg;
@@ -228,11 +228,11 @@ static void tw_dest_finding(struct tw_finding *fd, const struct tws_ns *ns)
 	tw_fmt_addr(local, sizeof(local), &h->d->local, -1);
 	tw_fmt_addr(remote, sizeof(remote), &h->d->remote, (int)h->d->rport);
 	fd->side = "client";
-	if (a->role[TWS_ROLE_SERVER] > a->role[TWS_ROLE_CLIENT] +
-					a->role[TWS_ROLE_OTHER])
+	if (a->role[TW_ROLE_SERVER] > a->role[TW_ROLE_CLIENT] +
+					a->role[TW_ROLE_OTHER])
 		fd->side = "server";
-	else if (a->role[TWS_ROLE_OTHER] > a->role[TWS_ROLE_CLIENT] +
-					     a->role[TWS_ROLE_SERVER])
+	else if (a->role[TW_ROLE_OTHER] > a->role[TW_ROLE_CLIENT] +
+					     a->role[TW_ROLE_SERVER])
 		fd->side = "other";
 	if (h->d->held >= 0)
 		snprintf(fd->title, sizeof(fd->title),
@@ -268,26 +268,26 @@ static void tw_dest_finding(struct tw_finding *fd, const struct tws_ns *ns)
 		tw_client(fd, ns, remote);
 }
 
-static void tw_table_finding(struct tw_finding *fd, const struct tws_ns *ns,
+static void tw_table_finding(struct tw_finding *fd, const struct tw_ns *ns,
 			     double fill)
 {
-	unsigned long long count = tw_v(ns, TWS_K_TW_COUNT);
-	unsigned long long max = tw_v(ns, TWS_K_TCP_MAX_TW_BUCKETS);
-	unsigned long long server = tw_v(ns, TWS_K_ROLE_SERVER);
-	unsigned long long other = tw_v(ns, TWS_K_ROLE_CLIENT) +
-				   tw_v(ns, TWS_K_ROLE_OTHER);
-	uint64_t each = count ? ns->val[TWS_K_TW_MEMORY_BYTES] / count : 0;
+	unsigned long long count = tw_v(ns, TW_K_TW_COUNT);
+	unsigned long long max = tw_v(ns, TW_K_TCP_MAX_TW_BUCKETS);
+	unsigned long long server = tw_v(ns, TW_K_ROLE_SERVER);
+	unsigned long long other = tw_v(ns, TW_K_ROLE_CLIENT) +
+				   tw_v(ns, TW_K_ROLE_OTHER);
+	uint64_t each = count ? ns->val[TW_K_TW_MEMORY_BYTES] / count : 0;
 	char pct[16], b1[32], b2[32], cmd[160];
 
 	fd->side = server > other ? "server" : "client";
 	snprintf(fd->title, sizeof(fd->title),
 		 "TIME_WAIT table: %llu of %llu sockets (%s of tcp_max_tw_buckets), %llu overflowed since load",
 		 count, max, tw_fmt_pct(pct, sizeof(pct), fill),
-		 tw_v(ns, TWS_K_OVERFLOW));
-	if (ns->val[TWS_K_OVERFLOW])
+		 tw_v(ns, TW_K_OVERFLOW));
+	if (ns->val[TW_K_OVERFLOW])
 		tw_say(fd, NULL,
 		       "%llu connections since load closed without TIME_WAIT because the table was full; the kernel logs \"TCP: time wait bucket table overflow\". They lose TIME_WAIT's protection against old duplicate segments.",
-		       tw_v(ns, TWS_K_OVERFLOW));
+		       tw_v(ns, TW_K_OVERFLOW));
 	if (server > other)
 		tw_say(fd, NULL,
 		       "Most of them (%llu) are on the server side: this host closes first. tcp_tw_reuse cannot help those; keep-alive, connection pooling on the clients, or letting the clients close first is the fix.",
@@ -318,11 +318,11 @@ static const struct tw_agg *tw_agg_of(const struct tw_sample *cur,
 /* Findings of one namespace; returns how many, *quiet says why none. */
 static size_t tw_findings(const struct tw_opts *o, const struct tw_sample *cur,
 			  const struct tw_hot *h, size_t nh,
-			  const struct tws_ns *ns, struct tw_finding *fd,
+			  const struct tw_ns *ns, struct tw_finding *fd,
 			  char *quiet, size_t qlen)
 {
-	double max = (double)ns->val[TWS_K_TCP_MAX_TW_BUCKETS];
-	double fill = max > 0 ? 100.0 * (double)ns->val[TWS_K_TW_COUNT] /
+	double max = (double)ns->val[TW_K_TCP_MAX_TW_BUCKETS];
+	double fill = max > 0 ? 100.0 * (double)ns->val[TW_K_TW_COUNT] /
 				max : -1;
 	char a[TW_CELL_MAX], p1[16], p2[16], p3[16];
 	size_t n = 0, i;
@@ -335,7 +335,7 @@ static size_t tw_findings(const struct tw_opts *o, const struct tw_sample *cur,
 		fd[n].agg = tw_agg_of(cur, &h[i]);
 		tw_dest_finding(&fd[n++], ns);
 	}
-	if (fill >= o->threshold || ns->val[TWS_K_OVERFLOW]) {
+	if (fill >= o->threshold || ns->val[TW_K_OVERFLOW]) {
 		memset(&fd[n], 0, sizeof(fd[n]));
 		tw_table_finding(&fd[n++], ns, fill);
 	}
@@ -350,12 +350,12 @@ static size_t tw_findings(const struct tw_opts *o, const struct tw_sample *cur,
 			 tw_fmt_pct(p1, sizeof(p1), h[0].d->pressure),
 			 tw_fmt_pct(p2, sizeof(p2), o->threshold),
 			 tw_fmt_pct(p3, sizeof(p3), fill),
-			 tw_v(ns, TWS_K_TW_COUNT), (unsigned long long)max);
+			 tw_v(ns, TW_K_TW_COUNT), (unsigned long long)max);
 	else
 		snprintf(quiet, qlen,
 			 "Nothing is hot: no destination holds ports in the range; the TIME_WAIT table is %s full (%llu of %llu sockets).",
 			 tw_fmt_pct(p3, sizeof(p3), fill),
-			 tw_v(ns, TWS_K_TW_COUNT), (unsigned long long)max);
+			 tw_v(ns, TW_K_TW_COUNT), (unsigned long long)max);
 	return 0;
 }
 
@@ -412,7 +412,7 @@ static int tw_advise_ns(FILE *f, struct tw_json *j, const struct tw_opts *o,
 			const struct tw_sample *cur,
 			const struct tw_sample *prev, unsigned int i)
 {
-	const struct tws_ns *ns = &cur->st.ns[i];
+	const struct tw_ns *ns = &cur->st.ns[i];
 	struct tw_finding *fd;
 	struct tw_hot *h;
 	char quiet[512];
@@ -473,7 +473,7 @@ int tw_advise(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	bool first = true;
 
 	for (i = 0; i < cur->st.nns; i++) {
-		const struct tws_ns *ns = &cur->st.ns[i];
+		const struct tw_ns *ns = &cur->st.ns[i];
 
 		if (!ns->departed &&
 		    tw_need(cur, ns, TW_ADVISE_KEYS |
@@ -494,7 +494,7 @@ int tw_advise(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 		tw_json_open(jp, "namespaces", '[');
 	}
 	for (i = 0; i < cur->st.nns; i++) {
-		const struct tws_ns *ns = &cur->st.ns[i];
+		const struct tw_ns *ns = &cur->st.ns[i];
 		struct tw_rates r;
 
 		if (ns->departed)

@@ -97,7 +97,7 @@ char *tw_fmt_bar(char *buf, size_t len, double pct)
 	return buf;
 }
 
-char *tw_fmt_addr(char *buf, size_t len, const struct tws_addr *a, int port)
+char *tw_fmt_addr(char *buf, size_t len, const struct tw_addr *a, int port)
 {
 	char ip[INET6_ADDRSTRLEN];
 

@@ -28,7 +28,7 @@ char *tw_fmt_secs(char *buf, size_t len, double secs);
 char *tw_fmt_ms(char *buf, size_t len, uint64_t ms);
 char *tw_fmt_bar(char *buf, size_t len, double pct);
 /* port < 0: the address alone; IPv6 then goes without brackets. */
-char *tw_fmt_addr(char *buf, size_t len, const struct tws_addr *a,
+char *tw_fmt_addr(char *buf, size_t len, const struct tw_addr *a,
 		  int port);
 
 /* "label         text", text wrapped at 80 columns under itself. */

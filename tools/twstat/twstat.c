@@ -239,7 +239,7 @@ static void tw_option(int c, struct tw_opts *o, struct tw_given *g)
 		g->threshold = true;
 		break;
 	case TW_OPT_RADDR:
-		if (tws_parse_addr(optarg, &o->raddr, NULL))
+		if (tw_parse_addr(optarg, &o->raddr, NULL))
 			tw_usage("--raddr: not an IPv4 or IPv6 address: '%s'",
 				 optarg);
 		g->filter = true;
@@ -411,7 +411,7 @@ static FILE *tw_open(const struct tw_opts *o, const char *path)
 	return f;
 }
 
-static void tw_parse_error(const char *path, const struct tws_error *err)
+static void tw_parse_error(const char *path, const struct tw_error *err)
 {
 	if (err->line)
 		tw_err("%s:%lu: %s", path, err->line, err->msg);
@@ -422,7 +422,7 @@ static void tw_parse_error(const char *path, const struct tws_error *err)
 /* A destination of tw_stats, to find the rows of tw_sockets that are it. */
 struct tw_dref {
 	uint64_t netns;
-	const struct tws_dest *d;
+	const struct tw_dest *d;
 	struct tw_agg *agg;
 	uint64_t lo, hi;		/* the port range of its namespace */
 };
@@ -441,24 +441,24 @@ static int tw_dref_cmp(const void *a, const void *b)
 
 	if (x->netns != y->netns)
 		return x->netns < y->netns ? -1 : 1;
-	c = tws_addr_cmp(&x->d->local, &y->d->local);
+	c = tw_addr_cmp(&x->d->local, &y->d->local);
 	if (!c)
-		c = tws_addr_cmp(&x->d->remote, &y->d->remote);
+		c = tw_addr_cmp(&x->d->remote, &y->d->remote);
 	if (!c && x->d->rport != y->d->rport)
 		c = x->d->rport < y->d->rport ? -1 : 1;
 	return c;
 }
 
-static bool tw_match(const struct tw_opts *o, const struct tws_sock *k)
+static bool tw_match(const struct tw_opts *o, const struct tw_sock *k)
 {
-	return (!o->raddr.family || !tws_addr_cmp(&o->raddr, &k->raddr)) &&
+	return (!o->raddr.family || !tw_addr_cmp(&o->raddr, &k->raddr)) &&
 	       (o->rport < 0 || (unsigned int)o->rport == k->rport) &&
 	       (o->lport < 0 || (unsigned int)o->lport == k->lport) &&
 	       (o->state < 0 || o->state == (int)k->state) &&
 	       (o->role < 0 || o->role == (int)k->role);
 }
 
-static int tw_keep(struct tw_sample *s, const struct tws_sock *k)
+static int tw_keep(struct tw_sample *s, const struct tw_sock *k)
 {
 	if (s->nrows == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 256;
@@ -475,9 +475,9 @@ static int tw_keep(struct tw_sample *s, const struct tws_sock *k)
 	return 0;
 }
 
-static void tw_count(struct tw_collect *c, const struct tws_sock *k)
+static void tw_count(struct tw_collect *c, const struct tw_sock *k)
 {
-	struct tws_dest d = { .local = k->laddr, .remote = k->raddr,
+	struct tw_dest d = { .local = k->laddr, .remote = k->raddr,
 			      .rport = k->rport };
 	struct tw_dref key = { .netns = k->netns, .d = &d }, *r;
 	struct tw_agg *a;
@@ -492,11 +492,11 @@ static void tw_count(struct tw_collect *c, const struct tws_sock *k)
 		a->in_range++;
 	if (k->age_ms > a->max_age_ms)
 		a->max_age_ms = k->age_ms;
-	if (k->role == TWS_ROLE_SERVER && a->server_port < 0)
+	if (k->role == TW_ROLE_SERVER && a->server_port < 0)
 		a->server_port = (int)k->lport;
 }
 
-static int tw_collect_row(void *ctx, const struct tws_sock *k)
+static int tw_collect_row(void *ctx, const struct tw_sock *k)
 {
 	struct tw_collect *c = ctx;
 
@@ -520,7 +520,7 @@ static int tw_refs(struct tw_sample *s, struct tw_collect *c)
 	if (!s->agg || !c->ref)
 		return -1;
 	for (i = 0; i < s->st.nns; i++) {
-		const struct tws_ns *ns = &s->st.ns[i];
+		const struct tw_ns *ns = &s->st.ns[i];
 
 		if (!ns->ndest)
 			continue;
@@ -534,8 +534,8 @@ static int tw_refs(struct tw_sample *s, struct tw_collect *c)
 			r->netns = ns->netns;
 			r->d = &ns->dest[j];
 			r->agg = &s->agg[i][j];
-			r->lo = ns->val[TWS_K_PORT_LOW];
-			r->hi = ns->val[TWS_K_PORT_HIGH];
+			r->lo = ns->val[TW_K_PORT_LOW];
+			r->hi = ns->val[TW_K_PORT_HIGH];
 		}
 	}
 	qsort(c->ref, c->nref, sizeof(*c->ref), tw_dref_cmp);
@@ -563,9 +563,9 @@ static int tw_left_cmp(const void *a, const void *b)
 static int tw_read_sockets(const struct tw_opts *o, const char *path,
 			   struct tw_sample *s)
 {
-	const struct tws_limits lim = TWS_LIMITS_DEFAULT;
+	const struct tw_limits lim = TW_LIMITS_DEFAULT;
 	struct tw_collect c = { .o = o, .s = s };
-	struct tws_error err;
+	struct tw_error err;
 	FILE *f;
 	int rc;
 
@@ -579,7 +579,7 @@ static int tw_read_sockets(const struct tw_opts *o, const char *path,
 		free(c.ref);
 		return -1;
 	}
-	rc = tws_parse_sockets(f, &lim, &s->sockets_all, tw_collect_row, &c,
+	rc = tw_parse_sockets(f, &lim, &s->sockets_all, tw_collect_row, &c,
 			       &err);
 	fclose(f);
 	free(c.ref);
@@ -594,10 +594,10 @@ static int tw_read_sockets(const struct tw_opts *o, const char *path,
 }
 
 /* Keep the latest failure of each namespace. */
-static int tw_collect_fail(void *ctx, const struct tws_fail *f)
+static int tw_collect_fail(void *ctx, const struct tw_fail *f)
 {
 	struct tw_sample *s = ctx;
-	struct tws_fail *n;
+	struct tw_fail *n;
 	size_t i;
 
 	for (i = 0; i < s->nlast; i++)
@@ -620,7 +620,7 @@ static int tw_collect_fail(void *ctx, const struct tws_fail *f)
 static int tw_read_failures(const struct tw_opts *o, const char *path,
 			    struct tw_sample *s)
 {
-	struct tws_error err;
+	struct tw_error err;
 	bool all;
 	FILE *f;
 	int rc;
@@ -630,7 +630,7 @@ static int tw_read_failures(const struct tw_opts *o, const char *path,
 	f = tw_open(o, path);
 	if (!f)
 		return -1;
-	rc = tws_parse_failures(f, &all, tw_collect_fail, s, &err);
+	rc = tw_parse_failures(f, &all, tw_collect_fail, s, &err);
 	fclose(f);
 	if (rc) {
 		tw_parse_error(path, &err);
@@ -658,15 +658,15 @@ static void tw_sample_free(struct tw_sample *s)
 	free(s->rows);
 	free(s->last_fail);
 	tw_owners_free(&s->owners);
-	tws_stats_free(&s->st);
+	tw_stats_free(&s->st);
 	memset(s, 0, sizeof(*s));
 }
 
 static int tw_read(const struct tw_opts *o, const struct tw_paths *p,
 		   struct tw_sample *s)
 {
-	const struct tws_limits lim = TWS_LIMITS_DEFAULT;
-	struct tws_error err;
+	const struct tw_limits lim = TW_LIMITS_DEFAULT;
+	struct tw_error err;
 	FILE *f;
 	int rc;
 
@@ -675,7 +675,7 @@ static int tw_read(const struct tw_opts *o, const struct tw_paths *p,
 	f = tw_open(o, p->stats);
 	if (!f)
 		return -1;
-	rc = tws_parse_stats(f, &lim, &s->st, &err);
+	rc = tw_parse_stats(f, &lim, &s->st, &err);
 	fclose(f);
 	/* The counters are as of now: rates divide by the time between. */
 	s->mono = tw_now(CLOCK_MONOTONIC);

@@ -48,7 +48,7 @@ struct tw_opts {
 	unsigned int top_n;
 	double threshold;		/* advise: percent */
 	/* sockets filters: family 0 or -1 when not given */
-	struct tws_addr raddr;
+	struct tw_addr raddr;
 	int rport, lport, state, role;
 	enum tw_sort sort;
 };
@@ -57,13 +57,13 @@ struct tw_opts {
 struct tw_agg {
 	uint64_t rows;
 	uint64_t in_range;		/* local port within the range */
-	uint64_t role[TWS_ROLE_MAX];
+	uint64_t role[TW_ROLE_MAX];
 	uint64_t max_age_ms;
 	int server_port;		/* a listener's port, or -1 */
 };
 
 struct tw_row {
-	struct tws_sock s;
+	struct tw_sock s;
 	size_t idx;			/* file order */
 };
 
@@ -94,7 +94,7 @@ void tw_cgroup_parse(const char *path, struct tw_owner *o);
 
 struct tw_sample {
 	const char *stats_path;
-	struct tws_stats st;
+	struct tw_stats st;
 	double mono;			/* seconds, CLOCK_MONOTONIC */
 	double wall;			/* seconds, CLOCK_REALTIME */
 	bool watch;			/* one of a series (INTERVAL given) */
@@ -103,19 +103,19 @@ struct tw_sample {
 	size_t nrows, cap;
 	size_t total_rows;
 	struct tw_agg **agg;		/* advise: agg[ns][dest], or NULL */
-	struct tws_fail *last_fail;	/* summary: the latest of each netns */
+	struct tw_fail *last_fail;	/* summary: the latest of each netns */
 	size_t nlast;
 	struct tw_owners owners;	/* --all-netns on the live /proc */
 };
 
-const struct tws_fail *tw_last_fail(const struct tw_sample *s,
-				    const struct tws_ns *ns);
+const struct tw_fail *tw_last_fail(const struct tw_sample *s,
+				    const struct tw_ns *ns);
 
 /* A destination of some namespace, with what is derived from it. */
 struct tw_hot {
 	unsigned int nsi, di;
-	const struct tws_ns *ns;
-	const struct tws_dest *d;
+	const struct tw_ns *ns;
+	const struct tw_dest *d;
 	double in_range;		/* -1 when unknown */
 	double growth;			/* tw per second, NaN unknown */
 	double eta;			/* seconds until full, NaN none */
@@ -125,31 +125,31 @@ struct tw_rates {
 	bool ok;
 	double dt;
 	double entered, ended;
-	double cause[TWS_CAUSES];
+	double cause[TW_CAUSES];
 };
 
 __printf(1, 2) void tw_err(const char *fmt, ...);
 
 /* views.c */
-#define TW_RATE_KEYS	(TWS_BIT(TWS_K_ENTERED) | TWS_BIT(TWS_K_ENDED) | \
-			 (((1ULL << TWS_CAUSES) - 1) << TWS_K_ENDED_TIMER))
-int tw_need(const struct tw_sample *s, const struct tws_ns *ns,
+#define TW_RATE_KEYS	(TW_BIT(TW_K_ENTERED) | TW_BIT(TW_K_ENDED) | \
+			 (((1ULL << TW_CAUSES) - 1) << TW_K_ENDED_TIMER))
+int tw_need(const struct tw_sample *s, const struct tw_ns *ns,
 	    uint64_t keys, const char *view);
-const struct tws_ns *tw_prev_ns(const struct tw_sample *prev,
+const struct tw_ns *tw_prev_ns(const struct tw_sample *prev,
 				const struct tw_sample *cur, unsigned int i);
-void tw_rates(const struct tws_ns *cur, const struct tws_ns *prev,
+void tw_rates(const struct tw_ns *cur, const struct tw_ns *prev,
 	      double dt, struct tw_rates *r);
-int64_t tw_port_key(const struct tws_ns *ns, enum tws_key k);
-int64_t tw_usable(const struct tws_ns *ns);
-double tw_taken(const struct tws_dest *d);
+int64_t tw_port_key(const struct tw_ns *ns, enum tw_key k);
+int64_t tw_usable(const struct tw_ns *ns);
+double tw_taken(const struct tw_dest *d);
 size_t tw_rank(const struct tw_sample *cur, const struct tw_sample *prev,
 	       int nsi, struct tw_hot **out);
 void tw_text_rates(FILE *f, const struct tw_rates *r);
 void tw_json_rates(struct tw_json *j, const char *key,
 		   const struct tw_rates *r);
 void tw_json_netns(struct tw_json *j, const struct tw_sample *s,
-		   const struct tws_ns *ns);
-void tw_text_netns(FILE *f, const struct tw_sample *s, const struct tws_ns *ns,
+		   const struct tw_ns *ns);
+void tw_text_netns(FILE *f, const struct tw_sample *s, const struct tw_ns *ns,
 		   bool first);
 int tw_summary(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	       const struct tw_sample *prev);

@@ -20,21 +20,21 @@
 #include "output.h"
 #include "twstat.h"
 
-#define TW_ENDED_KEYS	(((1ULL << TWS_CAUSES) - 1) << TWS_K_ENDED_TIMER)
+#define TW_ENDED_KEYS	(((1ULL << TW_CAUSES) - 1) << TW_K_ENDED_TIMER)
 /* All of a 6.1 block: what the summary shows. */
 /* What older modules lack is shown when it is there. */
-#define TW_NEWER_KEYS	(TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS) | \
-			 TWS_BIT(TWS_K_CONNECT_FAILED) | \
-			 TWS_BIT(TWS_K_PORTS_BOUND) | \
-			 TWS_BIT(TWS_K_PORTS_USABLE))
-#define TW_SUMMARY_KEYS	(((1ULL << TWS_K_MAX) - 1) & ~TW_NEWER_KEYS & \
-			 ~TWS_BIT(TWS_K_NAMESPACES))
-#define TW_DEPARTED_KEYS (TWS_BIT(TWS_K_NAMESPACES) | \
-			  TWS_BIT(TWS_K_ENTERED) | TWS_BIT(TWS_K_ENDED) | \
+#define TW_NEWER_KEYS	(TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS) | \
+			 TW_BIT(TW_K_CONNECT_FAILED) | \
+			 TW_BIT(TW_K_PORTS_BOUND) | \
+			 TW_BIT(TW_K_PORTS_USABLE))
+#define TW_SUMMARY_KEYS	(((1ULL << TW_K_MAX) - 1) & ~TW_NEWER_KEYS & \
+			 ~TW_BIT(TW_K_NAMESPACES))
+#define TW_DEPARTED_KEYS (TW_BIT(TW_K_NAMESPACES) | \
+			  TW_BIT(TW_K_ENTERED) | TW_BIT(TW_K_ENDED) | \
 			  TW_ENDED_KEYS)
 #define TW_SUMMARY_TOP	5
 
-int tw_need(const struct tw_sample *s, const struct tws_ns *ns,
+int tw_need(const struct tw_sample *s, const struct tw_ns *ns,
 	    uint64_t keys, const char *view)
 {
 	uint64_t miss = keys & ~ns->have;
@@ -43,21 +43,21 @@ int tw_need(const struct tw_sample *s, const struct tws_ns *ns,
 		return 0;
 	tw_err("%s:%lu: this block has no '%s', which %s needs",
 	       s->stats_path, ns->line,
-	       tws_key_name((enum tws_key)__builtin_ctzll(miss)), view);
+	       tw_key_name((enum tw_key)__builtin_ctzll(miss)), view);
 	return -1;
 }
 
-static bool tw_same_block(const struct tws_ns *a, const struct tws_ns *b)
+static bool tw_same_block(const struct tw_ns *a, const struct tw_ns *b)
 {
 	return a->departed == b->departed && a->has_netns == b->has_netns &&
 	       a->netns == b->netns;
 }
 
 /* The block of the previous sample that is the same namespace. */
-const struct tws_ns *tw_prev_ns(const struct tw_sample *prev,
+const struct tw_ns *tw_prev_ns(const struct tw_sample *prev,
 				const struct tw_sample *cur, unsigned int i)
 {
-	const struct tws_ns *c = &cur->st.ns[i];
+	const struct tw_ns *c = &cur->st.ns[i];
 	unsigned int j;
 
 	if (!prev)
@@ -71,7 +71,7 @@ const struct tws_ns *tw_prev_ns(const struct tw_sample *prev,
 	return NULL;
 }
 
-void tw_rates(const struct tws_ns *cur, const struct tws_ns *prev,
+void tw_rates(const struct tw_ns *cur, const struct tw_ns *prev,
 	      double dt, struct tw_rates *r)
 {
 	int i;
@@ -82,45 +82,45 @@ void tw_rates(const struct tws_ns *cur, const struct tws_ns *prev,
 	    (cur->have & TW_RATE_KEYS) != TW_RATE_KEYS)
 		return;
 	/* Counters that went back mean the module was reloaded. */
-	for (i = 0; i < TWS_K_MAX; i++)
-		if ((TW_RATE_KEYS & TWS_BIT(i)) && cur->val[i] < prev->val[i])
+	for (i = 0; i < TW_K_MAX; i++)
+		if ((TW_RATE_KEYS & TW_BIT(i)) && cur->val[i] < prev->val[i])
 			return;
-	r->entered = (double)(cur->val[TWS_K_ENTERED] -
-			      prev->val[TWS_K_ENTERED]) / dt;
-	r->ended = (double)(cur->val[TWS_K_ENDED] -
-			    prev->val[TWS_K_ENDED]) / dt;
-	for (i = 0; i < TWS_CAUSES; i++)
-		r->cause[i] = (double)(cur->val[TWS_K_ENDED_TIMER + i] -
-				       prev->val[TWS_K_ENDED_TIMER + i]) / dt;
+	r->entered = (double)(cur->val[TW_K_ENTERED] -
+			      prev->val[TW_K_ENTERED]) / dt;
+	r->ended = (double)(cur->val[TW_K_ENDED] -
+			    prev->val[TW_K_ENDED]) / dt;
+	for (i = 0; i < TW_CAUSES; i++)
+		r->cause[i] = (double)(cur->val[TW_K_ENDED_TIMER + i] -
+				       prev->val[TW_K_ENDED_TIMER + i]) / dt;
 	r->ok = true;
 }
 
 /* Ports fit in 16 bits: a bogus file must not overflow the arithmetic. */
-int64_t tw_port_key(const struct tws_ns *ns, enum tws_key k)
+int64_t tw_port_key(const struct tw_ns *ns, enum tw_key k)
 {
 	return ns->val[k] > 65536 ? 65536 : (int64_t)ns->val[k];
 }
 
-int64_t tw_usable(const struct tws_ns *ns)
+int64_t tw_usable(const struct tw_ns *ns)
 {
 	int64_t n;
 
 	/* The module's own figure, when it has one. */
-	if (ns->have & TWS_BIT(TWS_K_PORTS_USABLE))
-		return tw_port_key(ns, TWS_K_PORTS_USABLE);
-	if (~ns->have & (TWS_BIT(TWS_K_PORT_LOW) | TWS_BIT(TWS_K_PORT_HIGH)))
+	if (ns->have & TW_BIT(TW_K_PORTS_USABLE))
+		return tw_port_key(ns, TW_K_PORTS_USABLE);
+	if (~ns->have & (TW_BIT(TW_K_PORT_LOW) | TW_BIT(TW_K_PORT_HIGH)))
 		return -1;
-	n = tw_port_key(ns, TWS_K_PORT_HIGH) -
-	    tw_port_key(ns, TWS_K_PORT_LOW) + 1;
-	if (ns->have & TWS_BIT(TWS_K_PORTS_RESERVED))
-		n -= tw_port_key(ns, TWS_K_PORTS_RESERVED);
+	n = tw_port_key(ns, TW_K_PORT_HIGH) -
+	    tw_port_key(ns, TW_K_PORT_LOW) + 1;
+	if (ns->have & TW_BIT(TW_K_PORTS_RESERVED))
+		n -= tw_port_key(ns, TW_K_PORTS_RESERVED);
 	return n > 0 ? n : 0;
 }
 
 static double tw_in_range(const struct tw_sample *s, unsigned int nsi,
 			  unsigned int di)
 {
-	const struct tws_dest *d = &s->st.ns[nsi].dest[di];
+	const struct tw_dest *d = &s->st.ns[nsi].dest[di];
 
 	if (s->agg && s->agg[nsi])
 		return (double)s->agg[nsi][di].in_range;
@@ -129,17 +129,17 @@ static double tw_in_range(const struct tw_sample *s, unsigned int nsi,
 	return round(d->pressure * (double)d->ports / 100);
 }
 
-static bool tw_same_dest(const struct tws_dest *a, const struct tws_dest *b)
+static bool tw_same_dest(const struct tw_dest *a, const struct tw_dest *b)
 {
-	return a->rport == b->rport && !tws_addr_cmp(&a->local, &b->local) &&
-	       !tws_addr_cmp(&a->remote, &b->remote);
+	return a->rport == b->rport && !tw_addr_cmp(&a->local, &b->local) &&
+	       !tw_addr_cmp(&a->remote, &b->remote);
 }
 
 /* Growth since the previous sample of the same destination, if any. */
 static void tw_growth(const struct tw_sample *cur, const struct tw_sample *prev,
 		      struct tw_hot *h)
 {
-	const struct tws_ns *pns = tw_prev_ns(prev, cur, h->nsi);
+	const struct tw_ns *pns = tw_prev_ns(prev, cur, h->nsi);
 	double dt, pin, rate;
 	unsigned int j;
 
@@ -163,7 +163,7 @@ static void tw_growth(const struct tw_sample *cur, const struct tw_sample *prev,
 }
 
 /* What a destination's ports are taken by: all states when known. */
-double tw_taken(const struct tws_dest *d)
+double tw_taken(const struct tw_dest *d)
 {
 	return d->held >= 0 ? d->held_pressure : d->pressure;
 }
@@ -232,7 +232,7 @@ static double tw_dt(const struct tw_sample *cur, const struct tw_sample *prev)
 
 /* Who lives in it, after "netns N": its container, pod, processes. */
 static void tw_text_owner(FILE *f, const struct tw_sample *s,
-			  const struct tws_ns *ns)
+			  const struct tw_ns *ns)
 {
 	const struct tw_owner *o = tw_owner_of(&s->owners, ns->netns);
 	unsigned int k;
@@ -252,7 +252,7 @@ static void tw_text_owner(FILE *f, const struct tw_sample *s,
 	fprintf(f, "%s)", o->npids > o->nkept ? ", ..." : "");
 }
 
-void tw_text_netns(FILE *f, const struct tw_sample *s, const struct tws_ns *ns,
+void tw_text_netns(FILE *f, const struct tw_sample *s, const struct tw_ns *ns,
 		   bool first)
 {
 	if (!first)
@@ -268,7 +268,7 @@ void tw_text_netns(FILE *f, const struct tw_sample *s, const struct tws_ns *ns,
 }
 
 static void tw_json_owner(struct tw_json *j, const struct tw_sample *s,
-			  const struct tws_ns *ns)
+			  const struct tw_ns *ns)
 {
 	const struct tw_owner *o = tw_owner_of(&s->owners, ns->netns);
 	unsigned int k;
@@ -297,7 +297,7 @@ static void tw_json_owner(struct tw_json *j, const struct tw_sample *s,
 }
 
 void tw_json_netns(struct tw_json *j, const struct tw_sample *s,
-		   const struct tws_ns *ns)
+		   const struct tw_ns *ns)
 {
 	if (ns->departed) {
 		tw_json_str(j, "netns", "departed");
@@ -324,12 +324,12 @@ void tw_text_rates(FILE *f, const struct tw_rates *r)
 			       tw_fmt_rate(num, sizeof(num), r->entered));
 	len += (size_t)snprintf(text + len, sizeof(text) - len, " ended %s:",
 				tw_fmt_rate(num, sizeof(num), r->ended));
-	for (i = 0; i < TWS_CAUSES && len < sizeof(text); i++)
+	for (i = 0; i < TW_CAUSES && len < sizeof(text); i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
-					" %s %s%s", tws_cause_name(i),
+					" %s %s%s", tw_cause_name(i),
 					tw_fmt_rate(num, sizeof(num),
 						    r->cause[i]),
-					i < TWS_CAUSES - 1 ? "," : "");
+					i < TW_CAUSES - 1 ? "," : "");
 	tw_field(f, "rates", "%s", text);
 }
 
@@ -347,8 +347,8 @@ void tw_json_rates(struct tw_json *j, const char *key,
 	tw_json_num(j, "entered_per_s", r->entered);
 	tw_json_num(j, "ended_per_s", r->ended);
 	tw_json_open(j, "ended_per_s_by_cause", '{');
-	for (i = 0; i < TWS_CAUSES; i++)
-		tw_json_num(j, tws_cause_name(i), r->cause[i]);
+	for (i = 0; i < TW_CAUSES; i++)
+		tw_json_num(j, tw_cause_name(i), r->cause[i]);
 	tw_json_close(j, '}');
 	tw_json_close(j, '}');
 }
@@ -366,7 +366,7 @@ static void tw_all_rates(FILE *f, struct tw_json *j,
 	if (j)
 		tw_json_open(j, "rates", '[');
 	for (i = 0; i < cur->st.nns; i++) {
-		const struct tws_ns *ns = &cur->st.ns[i];
+		const struct tw_ns *ns = &cur->st.ns[i];
 
 		tw_rates(ns, tw_prev_ns(prev, cur, i), tw_dt(cur, prev), &r);
 		if (j) {
@@ -400,7 +400,7 @@ static int tw_need_all(const struct tw_sample *cur,
 		departed_keys |= TW_RATE_KEYS;
 	}
 	for (i = 0; i < cur->st.nns; i++) {
-		const struct tws_ns *ns = &cur->st.ns[i];
+		const struct tw_ns *ns = &cur->st.ns[i];
 
 		if (tw_need(cur, ns, ns->departed ? departed_keys : keys, view))
 			return -1;
@@ -609,22 +609,22 @@ static const char *tw_reuse_word(uint64_t v)
 	}
 }
 
-static void tw_text_ends(FILE *f, const struct tws_ns *ns)
+static void tw_text_ends(FILE *f, const struct tw_ns *ns)
 {
 	const uint64_t *v = ns->val;
 	char text[256];
 	size_t len = 0;
 	int i;
 
-	for (i = 0; i < TWS_CAUSES && len < sizeof(text); i++)
+	for (i = 0; i < TW_CAUSES && len < sizeof(text); i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 					"%s%s %llu", i ? ", " : "",
-					tws_cause_name(i),
-					(unsigned long long)v[TWS_K_ENDED_TIMER + i]);
+					tw_cause_name(i),
+					(unsigned long long)v[TW_K_ENDED_TIMER + i]);
 	tw_field(f, "", "%s", text);
 }
 
-static void tw_fmt_span(char *buf, size_t len, const struct tws_bucket *k)
+static void tw_fmt_span(char *buf, size_t len, const struct tw_bucket *k)
 {
 	if (k->hi == UINT64_MAX)
 		snprintf(buf, len, "over %.1f s", (double)k->lo / 1000);
@@ -642,7 +642,7 @@ static void tw_fmt_span(char *buf, size_t len, const struct tws_bucket *k)
  * How long they really lasted: per cause, the lifetime bucket holding the
  * median of the tracked minisockets that ended that way.
  */
-static void tw_text_life(FILE *f, const struct tws_ns *ns)
+static void tw_text_life(FILE *f, const struct tw_ns *ns)
 {
 	uint64_t total, seen;
 	char text[256], span[48];
@@ -671,8 +671,8 @@ static void tw_text_life(FILE *f, const struct tws_ns *ns)
 }
 
 /* The latest failure of @ns's namespace, if /proc/tw_failures had one. */
-const struct tws_fail *tw_last_fail(const struct tw_sample *s,
-				    const struct tws_ns *ns)
+const struct tw_fail *tw_last_fail(const struct tw_sample *s,
+				    const struct tw_ns *ns)
 {
 	size_t i;
 
@@ -683,15 +683,15 @@ const struct tws_fail *tw_last_fail(const struct tw_sample *s,
 }
 
 /* "connect()": the failures for want of a port, and the latest. */
-static void tw_text_fails(FILE *f, const struct tws_ns *ns,
-			  const struct tws_fail *last)
+static void tw_text_fails(FILE *f, const struct tw_ns *ns,
+			  const struct tw_fail *last)
 {
 	char when[32], to[TW_CELL_MAX], pid[24];
 
-	if (!(ns->have & TWS_BIT(TWS_K_CONNECT_FAILED)))
+	if (!(ns->have & TW_BIT(TW_K_CONNECT_FAILED)))
 		return;
 	tw_field(f, "connect()", "%llu refused for want of a local port since load",
-		 (unsigned long long)ns->val[TWS_K_CONNECT_FAILED]);
+		 (unsigned long long)ns->val[TW_K_CONNECT_FAILED]);
 	if (!last)
 		return;
 	tw_fmt_secs(when, sizeof(when), (double)last->age_ms / 1000);
@@ -705,48 +705,48 @@ static void tw_text_fails(FILE *f, const struct tws_ns *ns,
 		 last->count > 1 ? " (the last of a run)" : "");
 }
 
-static void tw_text_ns(FILE *f, const struct tws_ns *ns,
+static void tw_text_ns(FILE *f, const struct tw_ns *ns,
 		       const struct tw_hot *h, size_t nh,
-		       const struct tw_rates *r, const struct tws_fail *last)
+		       const struct tw_rates *r, const struct tw_fail *last)
 {
 	const uint64_t *v = ns->val;
-	uint64_t count = v[TWS_K_TW_COUNT], max = v[TWS_K_TCP_MAX_TW_BUCKETS];
+	uint64_t count = v[TW_K_TW_COUNT], max = v[TW_K_TCP_MAX_TW_BUCKETS];
 	int64_t usable = tw_usable(ns);
 	char b1[32], b2[32], b3[32];
 	struct tw_dtable t = { .h = h };
 
 	tw_field(f, "TIME_WAIT", "%llu sockets (%llu in FIN_WAIT2), %s%s%s%s",
 		 (unsigned long long)count,
-		 (unsigned long long)v[TWS_K_TW_FIN_WAIT2],
-		 tw_fmt_bytes(b1, sizeof(b1), v[TWS_K_TW_MEMORY_BYTES]),
+		 (unsigned long long)v[TW_K_TW_FIN_WAIT2],
+		 tw_fmt_bytes(b1, sizeof(b1), v[TW_K_TW_MEMORY_BYTES]),
 		 count ? " (" : "",
 		 count ? tw_fmt_bytes(b2, sizeof(b2),
-				      v[TWS_K_TW_MEMORY_BYTES] / count) : "",
+				      v[TW_K_TW_MEMORY_BYTES] / count) : "",
 		 count ? " each)" : "");
 	tw_field(f, "", "limit %llu (tcp_max_tw_buckets), %s used, %llu overflowed",
 		 (unsigned long long)max,
 		 tw_fmt_pct(b3, sizeof(b3), max ? 100.0 * (double)count /
 			    (double)max : -1),
-		 (unsigned long long)v[TWS_K_OVERFLOW]);
+		 (unsigned long long)v[TW_K_OVERFLOW]);
 	tw_field(f, "ended", "%llu of %llu entered since load",
-		 (unsigned long long)v[TWS_K_ENDED],
-		 (unsigned long long)v[TWS_K_ENTERED]);
+		 (unsigned long long)v[TW_K_ENDED],
+		 (unsigned long long)v[TW_K_ENTERED]);
 	tw_text_ends(f, ns);
 	tw_field(f, "", "%llu rearmed, %llu FIN_WAIT2 to TIME_WAIT, %llu untracked",
-		 (unsigned long long)v[TWS_K_REARMED],
-		 (unsigned long long)v[TWS_K_FIN_WAIT2_TO_TIME_WAIT],
-		 (unsigned long long)v[TWS_K_UNTRACKED]);
+		 (unsigned long long)v[TW_K_REARMED],
+		 (unsigned long long)v[TW_K_FIN_WAIT2_TO_TIME_WAIT],
+		 (unsigned long long)v[TW_K_UNTRACKED]);
 	tw_text_life(f, ns);
 	if (r)
 		tw_text_rates(f, r);
 	tw_field(f, "roles", "%llu client, %llu server, %llu other",
-		 (unsigned long long)v[TWS_K_ROLE_CLIENT],
-		 (unsigned long long)v[TWS_K_ROLE_SERVER],
-		 (unsigned long long)v[TWS_K_ROLE_OTHER]);
+		 (unsigned long long)v[TW_K_ROLE_CLIENT],
+		 (unsigned long long)v[TW_K_ROLE_SERVER],
+		 (unsigned long long)v[TW_K_ROLE_OTHER]);
 	tw_field(f, "ports", "%llu-%llu: %lld usable ports (%llu reserved)",
-		 (unsigned long long)v[TWS_K_PORT_LOW],
-		 (unsigned long long)v[TWS_K_PORT_HIGH], (long long)usable,
-		 (unsigned long long)v[TWS_K_PORTS_RESERVED]);
+		 (unsigned long long)v[TW_K_PORT_LOW],
+		 (unsigned long long)v[TW_K_PORT_HIGH], (long long)usable,
+		 (unsigned long long)v[TW_K_PORTS_RESERVED]);
 	tw_text_fails(f, ns, last);
 	if (nh && h[0].in_range > 0)
 		tw_field(f, "", "busiest destination %s holds %.0f of them (%s)",
@@ -757,18 +757,18 @@ static void tw_text_ns(FILE *f, const struct tws_ns *ns,
 	else
 		tw_field(f, "", "no destination holds any of them");
 	tw_field(f, "tcp_tw_reuse", "%llu (%s): %llu sockets reusable now",
-		 (unsigned long long)v[TWS_K_TCP_TW_REUSE],
-		 tw_reuse_word(v[TWS_K_TCP_TW_REUSE]),
-		 (unsigned long long)v[TWS_K_REUSE_ELIGIBLE]);
-	if (ns->have & TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS))
+		 (unsigned long long)v[TW_K_TCP_TW_REUSE],
+		 tw_reuse_word(v[TW_K_TCP_TW_REUSE]),
+		 (unsigned long long)v[TW_K_REUSE_ELIGIBLE]);
+	if (ns->have & TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS))
 		tw_field(f, "", "tcp_timestamps %llu, tcp_tw_reuse_delay %llu ms",
-			 (unsigned long long)v[TWS_K_TCP_TIMESTAMPS],
-			 (unsigned long long)v[TWS_K_TCP_TW_REUSE_DELAY_MS]);
+			 (unsigned long long)v[TW_K_TCP_TIMESTAMPS],
+			 (unsigned long long)v[TW_K_TCP_TW_REUSE_DELAY_MS]);
 	else
 		tw_field(f, "", "tcp_timestamps %llu",
-			 (unsigned long long)v[TWS_K_TCP_TIMESTAMPS]);
+			 (unsigned long long)v[TW_K_TCP_TIMESTAMPS]);
 	tw_field(f, "module", "%s of table memory for this namespace",
-		 tw_fmt_bytes(b1, sizeof(b1), v[TWS_K_TABLE_MEMORY_BYTES]));
+		 tw_fmt_bytes(b1, sizeof(b1), v[TW_K_TABLE_MEMORY_BYTES]));
 	if (!nh)
 		return;
 	fprintf(f, "\nhottest destinations\n");
@@ -782,28 +782,28 @@ static void tw_text_ns(FILE *f, const struct tws_ns *ns,
 	tw_dtable_print(f, "", &t, nh < TW_SUMMARY_TOP ? nh : TW_SUMMARY_TOP);
 }
 
-static void tw_text_departed(FILE *f, const struct tws_ns *ns,
+static void tw_text_departed(FILE *f, const struct tw_ns *ns,
 			     const struct tw_rates *r)
 {
 	const uint64_t *v = ns->val;
 
 	tw_field(f, "departed", "%llu namespaces since load: %llu entered, %llu ended",
-		 (unsigned long long)v[TWS_K_NAMESPACES],
-		 (unsigned long long)v[TWS_K_ENTERED],
-		 (unsigned long long)v[TWS_K_ENDED]);
+		 (unsigned long long)v[TW_K_NAMESPACES],
+		 (unsigned long long)v[TW_K_ENTERED],
+		 (unsigned long long)v[TW_K_ENDED]);
 	tw_text_ends(f, ns);
 	tw_text_life(f, ns);
 	if (r)
 		tw_text_rates(f, r);
 }
 
-static void tw_json_life(struct tw_json *j, const struct tws_ns *ns)
+static void tw_json_life(struct tw_json *j, const struct tw_ns *ns)
 {
 	unsigned int b, c;
 
 	tw_json_open(j, "lifetimes_ms", '[');
 	for (b = 0; b < ns->nbuckets; b++) {
-		const struct tws_bucket *k = &ns->bucket[b];
+		const struct tw_bucket *k = &ns->bucket[b];
 
 		tw_json_open(j, NULL, '{');
 		tw_json_u64(j, "from", k->lo);
@@ -818,7 +818,7 @@ static void tw_json_life(struct tw_json *j, const struct tws_ns *ns)
 	tw_json_close(j, ']');
 }
 
-static void tw_json_fail(struct tw_json *j, const struct tws_fail *last)
+static void tw_json_fail(struct tw_json *j, const struct tw_fail *last)
 {
 	char to[TW_CELL_MAX];
 
@@ -842,7 +842,7 @@ static void tw_json_fail(struct tw_json *j, const struct tws_fail *last)
 static void tw_json_ns(struct tw_json *j, const struct tw_sample *cur,
 		       const struct tw_sample *prev, unsigned int i)
 {
-	const struct tws_ns *ns = &cur->st.ns[i];
+	const struct tw_ns *ns = &cur->st.ns[i];
 	struct tw_hot *h;
 	struct tw_rates r;
 	size_t n, k;
@@ -850,12 +850,12 @@ static void tw_json_ns(struct tw_json *j, const struct tw_sample *cur,
 
 	tw_json_open(j, NULL, '{');
 	tw_json_netns(j, cur, ns);
-	for (key = 0; key < TWS_K_MAX; key++)
-		if (ns->have & TWS_BIT(key))
-			tw_json_u64(j, tws_key_name((enum tws_key)key),
+	for (key = 0; key < TW_K_MAX; key++)
+		if (ns->have & TW_BIT(key))
+			tw_json_u64(j, tw_key_name((enum tw_key)key),
 				    ns->val[key]);
 	if (!ns->departed && tw_usable(ns) >= 0 &&
-	    !(ns->have & TWS_BIT(TWS_K_PORTS_USABLE)))
+	    !(ns->have & TW_BIT(TW_K_PORTS_USABLE)))
 		tw_json_u64(j, "ports_usable", (uint64_t)tw_usable(ns));
 	if (prev) {
 		tw_rates(ns, tw_prev_ns(prev, cur, i), tw_dt(cur, prev), &r);
@@ -899,7 +899,7 @@ int tw_summary(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 		return 0;
 	}
 	for (i = 0; i < cur->st.nns; i++) {
-		const struct tws_ns *ns = &cur->st.ns[i];
+		const struct tw_ns *ns = &cur->st.ns[i];
 
 		tw_text_netns(f, cur, ns, !i);
 		tw_rates(ns, tw_prev_ns(prev, cur, i), tw_dt(cur, prev), &r);
@@ -993,16 +993,16 @@ static const struct tw_col tw_scols[TW_SC_MAX] = {
 	[TW_SC_ROLE]	= { "role", true },
 };
 
-static const char *tw_state_name(enum tws_state s)
+static const char *tw_state_name(enum tw_state s)
 {
-	return s == TWS_FIN_WAIT2 ? "FIN_WAIT2" : "TIME_WAIT";
+	return s == TW_FIN_WAIT2 ? "FIN_WAIT2" : "TIME_WAIT";
 }
 
 static void tw_scell(const void *ctx, size_t row, unsigned int c, char *buf,
 		     size_t len)
 {
 	const struct tw_sample *s = ctx;
-	const struct tws_sock *k = &s->rows[row].s;
+	const struct tw_sock *k = &s->rows[row].s;
 
 	/* Without the netns column, every column moves one to the left. */
 	if (!s->sockets_all)
@@ -1033,14 +1033,14 @@ static void tw_scell(const void *ctx, size_t row, unsigned int c, char *buf,
 		snprintf(buf, len, "%llu", (unsigned long long)k->rearms);
 		break;
 	case TW_SC_ROLE:
-		snprintf(buf, len, "%s", tws_role_name(k->role));
+		snprintf(buf, len, "%s", tw_role_name(k->role));
 		break;
 	default:
 		*buf = '\0';
 	}
 }
 
-static void tw_json_sock(struct tw_json *j, const struct tws_sock *k,
+static void tw_json_sock(struct tw_json *j, const struct tw_sock *k,
 			 bool all)
 {
 	char a[TW_CELL_MAX];
@@ -1057,7 +1057,7 @@ static void tw_json_sock(struct tw_json *j, const struct tws_sock *k,
 	tw_json_u64(j, "expires_ms", k->expires_ms);
 	tw_json_bool(j, "reuse", k->reuse);
 	tw_json_u64(j, "rearms", k->rearms);
-	tw_json_str(j, "role", tws_role_name(k->role));
+	tw_json_str(j, "role", tw_role_name(k->role));
 	tw_json_close(j, '}');
 }
 
@@ -1092,7 +1092,7 @@ int tw_sockets(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 /* --- Prometheus -------------------------------------------------------- */
 
 struct tw_metric {
-	enum tws_key key;
+	enum tw_key key;
 	const char *name;
 	const char *type;
 	const char *help;
@@ -1100,60 +1100,60 @@ struct tw_metric {
 };
 
 static const struct tw_metric tw_metrics[] = {
-	{ TWS_K_TW_COUNT, "twstat_time_wait_sockets", "gauge",
+	{ TW_K_TW_COUNT, "twstat_time_wait_sockets", "gauge",
 	  "Live TIME_WAIT minisockets, both substates (sockstat tw).", 1 },
-	{ TWS_K_TW_FIN_WAIT2, "twstat_fin_wait2_sockets", "gauge",
+	{ TW_K_TW_FIN_WAIT2, "twstat_fin_wait2_sockets", "gauge",
 	  "Of those, minisockets in substate FIN_WAIT2.", 1 },
-	{ TWS_K_ENTERED, "twstat_entered_total", "counter",
+	{ TW_K_ENTERED, "twstat_entered_total", "counter",
 	  "Minisockets created since the module was loaded, plus those found at load.",
 	  1 },
-	{ TWS_K_UNTRACKED, "twstat_untracked_total", "counter",
+	{ TW_K_UNTRACKED, "twstat_untracked_total", "counter",
 	  "Minisockets created while the module's table was full: counted, not listed.",
 	  1 },
-	{ TWS_K_OVERFLOW, "twstat_overflow_total", "counter",
+	{ TW_K_OVERFLOW, "twstat_overflow_total", "counter",
 	  "TIME_WAIT entries refused: tcp_max_tw_buckets reached or no memory.",
 	  1 },
-	{ TWS_K_REARMED, "twstat_rearmed_total", "counter",
+	{ TW_K_REARMED, "twstat_rearmed_total", "counter",
 	  "Times a TIME_WAIT timer restarted because of a segment from the peer.",
 	  1 },
-	{ TWS_K_FIN_WAIT2_TO_TIME_WAIT, "twstat_fin_wait2_to_time_wait_total",
+	{ TW_K_FIN_WAIT2_TO_TIME_WAIT, "twstat_fin_wait2_to_time_wait_total",
 	  "counter", "Minisockets that moved from FIN_WAIT2 to TIME_WAIT.", 1 },
-	{ TWS_K_REUSE_ELIGIBLE, "twstat_reuse_eligible_sockets", "gauge",
+	{ TW_K_REUSE_ELIGIBLE, "twstat_reuse_eligible_sockets", "gauge",
 	  "Minisockets a connect() could take over now through tcp_tw_reuse.",
 	  1 },
-	{ TWS_K_PORT_LOW, "twstat_port_range_low", "gauge",
+	{ TW_K_PORT_LOW, "twstat_port_range_low", "gauge",
 	  "Low end of net.ipv4.ip_local_port_range.", 1 },
-	{ TWS_K_PORT_HIGH, "twstat_port_range_high", "gauge",
+	{ TW_K_PORT_HIGH, "twstat_port_range_high", "gauge",
 	  "High end of net.ipv4.ip_local_port_range.", 1 },
-	{ TWS_K_PORTS_RESERVED, "twstat_ports_reserved", "gauge",
+	{ TW_K_PORTS_RESERVED, "twstat_ports_reserved", "gauge",
 	  "Ports of the range in net.ipv4.ip_local_reserved_ports.", 1 },
-	{ TWS_K_TCP_TW_REUSE, "twstat_tcp_tw_reuse", "gauge",
+	{ TW_K_TCP_TW_REUSE, "twstat_tcp_tw_reuse", "gauge",
 	  "net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only.", 1 },
-	{ TWS_K_TCP_TIMESTAMPS, "twstat_tcp_timestamps", "gauge",
+	{ TW_K_TCP_TIMESTAMPS, "twstat_tcp_timestamps", "gauge",
 	  "net.ipv4.tcp_timestamps.", 1 },
-	{ TWS_K_TCP_MAX_TW_BUCKETS, "twstat_tcp_max_tw_buckets", "gauge",
+	{ TW_K_TCP_MAX_TW_BUCKETS, "twstat_tcp_max_tw_buckets", "gauge",
 	  "net.ipv4.tcp_max_tw_buckets.", 1 },
-	{ TWS_K_TCP_TW_REUSE_DELAY_MS, "twstat_tcp_tw_reuse_delay_seconds",
+	{ TW_K_TCP_TW_REUSE_DELAY_MS, "twstat_tcp_tw_reuse_delay_seconds",
 	  "gauge", "net.ipv4.tcp_tw_reuse_delay (Linux 6.14 and later).",
 	  0.001 },
-	{ TWS_K_TW_MEMORY_BYTES, "twstat_time_wait_memory_bytes", "gauge",
+	{ TW_K_TW_MEMORY_BYTES, "twstat_time_wait_memory_bytes", "gauge",
 	  "Memory of the live minisockets.", 1 },
-	{ TWS_K_TABLE_MEMORY_BYTES, "twstat_table_memory_bytes", "gauge",
+	{ TW_K_TABLE_MEMORY_BYTES, "twstat_table_memory_bytes", "gauge",
 	  "Memory the tw_stats module holds, all namespaces.", 1 },
-	{ TWS_K_CONNECT_FAILED, "twstat_connect_failed_total", "counter",
+	{ TW_K_CONNECT_FAILED, "twstat_connect_failed_total", "counter",
 	  "TCP connect()s refused because no local port was free (EADDRNOTAVAIL).",
 	  1 },
-	{ TWS_K_PORTS_BOUND, "twstat_ports_bound", "gauge",
+	{ TW_K_PORTS_BOUND, "twstat_ports_bound", "gauge",
 	  "Ports of the range taken by bind() or listen(), which connect() skips.",
 	  1 },
-	{ TWS_K_NAMESPACES, "twstat_departed_namespaces_total", "counter",
+	{ TW_K_NAMESPACES, "twstat_departed_namespaces_total", "counter",
 	  "Network namespaces that died since the module was loaded.", 1 },
 };
 
 #define TW_NMETRICS	ARRAY_SIZE(tw_metrics)
 
 /* Labels: netns when the file has blocks, then the caller's pairs. */
-static void tw_prom_labels(const struct tws_ns *ns, char *buf, size_t len,
+static void tw_prom_labels(const struct tw_ns *ns, char *buf, size_t len,
 			   const char **l, const char *k1, const char *v1,
 			   const char *k2, const char *v2)
 {
@@ -1183,9 +1183,9 @@ static void tw_prom_keys(FILE *f, const struct tw_sample *cur)
 
 		head = false;
 		for (i = 0; i < cur->st.nns; i++) {
-			const struct tws_ns *ns = &cur->st.ns[i];
+			const struct tw_ns *ns = &cur->st.ns[i];
 
-			if (!(ns->have & TWS_BIT(t->key)))
+			if (!(ns->have & TW_BIT(t->key)))
 				continue;
 			if (!head)
 				tw_prom_family(f, t->name, t->type, t->help);
@@ -1202,7 +1202,7 @@ static void tw_prom_keys(FILE *f, const struct tw_sample *cur)
 static void tw_prom_split(FILE *f, const struct tw_sample *cur,
 			  const char *name, const char *type,
 			  const char *help, const char *label,
-			  enum tws_key first, int n,
+			  enum tw_key first, int n,
 			  const char *(*value)(int))
 {
 	const char *l[8];
@@ -1212,10 +1212,10 @@ static void tw_prom_split(FILE *f, const struct tw_sample *cur,
 	int c;
 
 	for (i = 0; i < cur->st.nns; i++) {
-		const struct tws_ns *ns = &cur->st.ns[i];
+		const struct tw_ns *ns = &cur->st.ns[i];
 
 		for (c = 0; c < n; c++) {
-			if (!(ns->have & TWS_BIT(first + c)))
+			if (!(ns->have & TW_BIT(first + c)))
 				continue;
 			if (!head)
 				tw_prom_family(f, name, type, help);
@@ -1229,7 +1229,7 @@ static void tw_prom_split(FILE *f, const struct tw_sample *cur,
 
 static const char *tw_role_label(int r)
 {
-	return tws_role_name((enum tws_role)r);
+	return tw_role_name((enum tw_role)r);
 }
 
 static void tw_prom_usable(FILE *f, const struct tw_sample *cur)
@@ -1240,7 +1240,7 @@ static void tw_prom_usable(FILE *f, const struct tw_sample *cur)
 	bool head = false;
 
 	for (i = 0; i < cur->st.nns; i++) {
-		const struct tws_ns *ns = &cur->st.ns[i];
+		const struct tw_ns *ns = &cur->st.ns[i];
 
 		if (ns->departed || tw_usable(ns) < 0)
 			continue;
@@ -1286,7 +1286,7 @@ static const struct tw_metric tw_dmetrics[TW_DM_MAX] = {
 			   1 },
 };
 
-static double tw_dmetric(const struct tws_dest *d, enum tw_dmetric m)
+static double tw_dmetric(const struct tw_dest *d, enum tw_dmetric m)
 {
 	switch (m) {
 	case TW_DM_TW:
@@ -1318,10 +1318,10 @@ static void tw_prom_dests(FILE *f, const struct tw_sample *cur)
 		bool head = false;
 
 		for (i = 0; i < cur->st.nns; i++) {
-			const struct tws_ns *ns = &cur->st.ns[i];
+			const struct tw_ns *ns = &cur->st.ns[i];
 
 			for (k = 0; k < ns->ndest; k++) {
-				const struct tws_dest *d = &ns->dest[k];
+				const struct tw_dest *d = &ns->dest[k];
 
 				v = tw_dmetric(d, m);
 				if (v < 0)
@@ -1354,7 +1354,7 @@ static void tw_prom_owners(FILE *f, const struct tw_sample *cur)
 	tw_prom_family(f, "twstat_netns_info", "gauge",
 		       "A network namespace and what lives in it: its container runtime and ID, its Kubernetes pod, its first process.");
 	for (i = 0; i < cur->st.nns; i++) {
-		const struct tws_ns *ns = &cur->st.ns[i];
+		const struct tw_ns *ns = &cur->st.ns[i];
 		const struct tw_owner *o;
 
 		if (ns->departed || !ns->has_netns)
@@ -1387,10 +1387,10 @@ int tw_prometheus(FILE *f, const struct tw_opts *o,
 	tw_prom_usable(f, cur);
 	tw_prom_split(f, cur, "twstat_ended_total", "counter",
 		      "Minisockets gone since load, by cause.", "cause",
-		      TWS_K_ENDED_TIMER, TWS_CAUSES, tws_cause_name);
+		      TW_K_ENDED_TIMER, TW_CAUSES, tw_cause_name);
 	tw_prom_split(f, cur, "twstat_role_sockets", "gauge",
 		      "Live tracked minisockets by side: client, server, other.",
-		      "role", TWS_K_ROLE_CLIENT, TWS_ROLE_MAX, tw_role_label);
+		      "role", TW_K_ROLE_CLIENT, TW_ROLE_MAX, tw_role_label);
 	tw_prom_dests(f, cur);
 	return 0;
 }

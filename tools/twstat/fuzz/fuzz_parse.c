@@ -25,11 +25,11 @@ void tw_err(const char *fmt, ...)
 }
 
 /* Check what a row claims, and keep some for the sockets view. */
-static int fuzz_row(void *ctx, const struct tws_sock *s)
+static int fuzz_row(void *ctx, const struct tw_sock *s)
 {
 	struct tw_sample *t = ctx;
 
-	if (s->lport > 65535 || s->rport > 65535 || s->role >= TWS_ROLE_MAX ||
+	if (s->lport > 65535 || s->rport > 65535 || s->role >= TW_ROLE_MAX ||
 	    s->laddr.family != s->raddr.family)
 		abort();
 	t->total_rows++;
@@ -64,15 +64,15 @@ static void fuzz_views(const struct tw_sample *cur,
 	tw_prometheus(null, &o, cur);
 }
 
-static void fuzz_stats(const struct tws_stats *st)
+static void fuzz_stats(const struct tw_stats *st)
 {
 	unsigned int i, j;
 
 	for (i = 0; i < st->nns; i++) {
-		const struct tws_ns *ns = &st->ns[i];
+		const struct tw_ns *ns = &st->ns[i];
 
-		if (ns->ndest > TWS_MAX_DESTS || ns->nbuckets > TWS_MAX_BUCKETS ||
-		    ns->ncauses > TWS_MAX_CAUSES || !ns->nbuckets)
+		if (ns->ndest > TW_MAX_DESTS || ns->nbuckets > TW_MAX_BUCKETS ||
+		    ns->ncauses > TW_MAX_CAUSES || !ns->nbuckets)
 			abort();
 		for (j = 0; j < ns->ndest; j++)
 			if (ns->dest[j].rport > 65535)
@@ -84,13 +84,13 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	const struct tws_limits lim = { 100000, 1000, TWS_MAX_DESTS };
+	const struct tw_limits lim = { 100000, 1000, TW_MAX_DESTS };
 	static struct tw_row rows[FUZZ_ROWS];
 	struct tw_sample cur = { .stats_path = "fuzz", .rows = rows,
 				 .mono = 1 };
 	struct tw_sample prev = { .stats_path = "fuzz" };
-	struct tws_error err;
-	struct tws_addr a;
+	struct tw_error err;
+	struct tw_addr a;
 	unsigned int port;
 	char addr[80];
 	bool parsed;
@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	f = fmemopen((void *)data, size, "r");
 	if (!f)
 		return 0;
-	parsed = !tws_parse_stats(f, &lim, &cur.st, &err);
+	parsed = !tw_parse_stats(f, &lim, &cur.st, &err);
 	if (parsed)
 		fuzz_stats(&cur.st);
 	else if (!err.msg[0])
@@ -109,28 +109,28 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	f = fmemopen((void *)data, size, "r");
 	if (!f)
 		return 0;
-	if (tws_parse_sockets(f, &lim, &cur.sockets_all, fuzz_row, &cur,
+	if (tw_parse_sockets(f, &lim, &cur.sockets_all, fuzz_row, &cur,
 			      &err) && !err.msg[0])
 		abort();
 	fclose(f);
 
 	if (parsed) {
 		f = fmemopen((void *)data, size, "r");
-		if (f && !tws_parse_stats(f, &lim, &prev.st, &err)) {
+		if (f && !tw_parse_stats(f, &lim, &prev.st, &err)) {
 			fuzz_views(&cur, NULL, size ? data[0] : 0);
 			fuzz_views(&cur, &prev, size ? data[size - 1] : 0);
-			tws_stats_free(&prev.st);
+			tw_stats_free(&prev.st);
 		}
 		if (f)
 			fclose(f);
-		tws_stats_free(&cur.st);
+		tw_stats_free(&cur.st);
 	}
 
 	if (size < sizeof(addr)) {
 		memcpy(addr, data, size);
 		addr[size] = '\0';
-		tws_parse_addr(addr, &a, NULL);
-		tws_parse_addr(addr, &a, &port);
+		tw_parse_addr(addr, &a, NULL);
+		tw_parse_addr(addr, &a, &port);
 	}
 	return 0;
 }

@@ -20,15 +20,15 @@
 #include "twstat.h"
 
 /* Keeps the last row of a file. */
-static int keep_last(void *ctx, const struct tws_fail *f)
+static int keep_last(void *ctx, const struct tw_fail *f)
 {
-	*(struct tws_fail *)ctx = *f;
+	*(struct tw_fail *)ctx = *f;
 	return 0;
 }
 
 /* Keys of modules newer than the captured fixtures. */
-#define NEWER	(TWS_BIT(TWS_K_CONNECT_FAILED) | TWS_BIT(TWS_K_PORTS_BOUND) | \
-		 TWS_BIT(TWS_K_PORTS_USABLE))
+#define NEWER	(TW_BIT(TW_K_CONNECT_FAILED) | TW_BIT(TW_K_PORTS_BOUND) | \
+		 TW_BIT(TW_K_PORTS_USABLE))
 
 static const char *dir;
 static const char *label = "parse";
@@ -63,52 +63,52 @@ static FILE *fixture(const char *name)
 
 struct rows {
 	unsigned long n, server, fin_wait2, netns;
-	struct tws_sock first;
+	struct tw_sock first;
 };
 
-static int count_row(void *ctx, const struct tws_sock *s)
+static int count_row(void *ctx, const struct tw_sock *s)
 {
 	struct rows *r = ctx;
 
 	if (!r->n)
 		r->first = *s;
 	r->n++;
-	r->server += s->role == TWS_ROLE_SERVER;
-	r->fin_wait2 += s->state == TWS_FIN_WAIT2;
+	r->server += s->role == TW_ROLE_SERVER;
+	r->fin_wait2 += s->state == TW_FIN_WAIT2;
 	r->netns += s->netns != 0;
 	return 0;
 }
 
-static int parse_stats(FILE *f, const struct tws_limits *lim,
-		       struct tws_stats *st, struct tws_error *err)
+static int parse_stats(FILE *f, const struct tw_limits *lim,
+		       struct tw_stats *st, struct tw_error *err)
 {
-	int rc = tws_parse_stats(f, lim, st, err);
+	int rc = tw_parse_stats(f, lim, st, err);
 
 	fclose(f);
 	return rc;
 }
 
-static int parse_sockets(FILE *f, const struct tws_limits *lim, bool *all,
-			 struct rows *r, struct tws_error *err)
+static int parse_sockets(FILE *f, const struct tw_limits *lim, bool *all,
+			 struct rows *r, struct tw_error *err)
 {
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = tws_parse_sockets(f, lim, all, count_row, r, err);
+	rc = tw_parse_sockets(f, lim, all, count_row, r, err);
 	fclose(f);
 	return rc;
 }
 
-static const struct tws_limits lim = TWS_LIMITS_DEFAULT;
+static const struct tw_limits lim = TW_LIMITS_DEFAULT;
 
 /* --- the valid fixtures ------------------------------------------------ */
 
 static void test_stats_61(void)
 {
-	struct tws_stats st;
-	struct tws_error err;
-	const struct tws_ns *ns;
-	const struct tws_dest *d;
+	struct tw_stats st;
+	struct tw_error err;
+	const struct tw_ns *ns;
+	const struct tw_dest *d;
 	char a[64];
 	int rc;
 
@@ -120,15 +120,15 @@ static void test_stats_61(void)
 	d = &ns->dest[0];
 	check(st.nns == 1 && !st.all && !ns->has_netns && !ns->departed,
 	      "6.1/tw_stats is one own-namespace block");
-	check(ns->val[TWS_K_TW_COUNT] == 41 &&
-	      ns->val[TWS_K_TW_MEMORY_BYTES] == 10824 &&
-	      ns->val[TWS_K_ROLE_SERVER] == 4 &&
-	      ns->val[TWS_K_PORT_HIGH] == 40049,
+	check(ns->val[TW_K_TW_COUNT] == 41 &&
+	      ns->val[TW_K_TW_MEMORY_BYTES] == 10824 &&
+	      ns->val[TW_K_ROLE_SERVER] == 4 &&
+	      ns->val[TW_K_PORT_HIGH] == 40049,
 	      "6.1/tw_stats values");
-	check(!(ns->have & (TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS) | NEWER)) &&
-	      !(ns->have & TWS_BIT(TWS_K_NAMESPACES)) &&
-	      (ns->have | TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS) | NEWER |
-	       TWS_BIT(TWS_K_NAMESPACES)) == (1ULL << TWS_K_MAX) - 1,
+	check(!(ns->have & (TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS) | NEWER)) &&
+	      !(ns->have & TW_BIT(TW_K_NAMESPACES)) &&
+	      (ns->have | TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS) | NEWER |
+	       TW_BIT(TW_K_NAMESPACES)) == (1ULL << TW_K_MAX) - 1,
 	      "6.1/tw_stats has every 6.1 key and no 6.14 key");
 	inet_ntop(AF_INET, d->remote.a, a, sizeof(a));
 	check(ns->ndest == 7 && d->tw == 29 && d->reusable == 29 &&
@@ -143,31 +143,31 @@ static void test_stats_61(void)
 	      ns->bucket[12].hi == 4095 && ns->bucket[12].n[1] == 1 &&
 	      ns->bucket[18].hi == UINT64_MAX,
 	      "6.1/tw_stats lifetime histogram");
-	tws_stats_free(&st);
+	tw_stats_free(&st);
 }
 
 static void test_stats_614(void)
 {
-	struct tws_stats st;
-	struct tws_error err;
+	struct tw_stats st;
+	struct tw_error err;
 	int rc;
 
 	rc = parse_stats(fixture("6.14/tw_stats"), &lim, &st, &err);
 	check(!rc, "6.14/tw_stats parses (%lu: %s)", err.line, err.msg);
 	if (rc)
 		return;
-	check((st.ns[0].have & TWS_BIT(TWS_K_TCP_TW_REUSE_DELAY_MS)) &&
-	      st.ns[0].val[TWS_K_TCP_TW_REUSE_DELAY_MS] == 1000,
+	check((st.ns[0].have & TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS)) &&
+	      st.ns[0].val[TW_K_TCP_TW_REUSE_DELAY_MS] == 1000,
 	      "6.14/tw_stats has tcp_tw_reuse_delay_ms");
-	check(st.ns[0].val[TWS_K_ROLE_OTHER] == 0 && st.ns[0].ndest == 7,
+	check(st.ns[0].val[TW_K_ROLE_OTHER] == 0 && st.ns[0].ndest == 7,
 	      "6.14/tw_stats skips the unknown key after the known ones");
-	tws_stats_free(&st);
+	tw_stats_free(&st);
 }
 
 static void test_stats_all(void)
 {
-	struct tws_stats st;
-	struct tws_error err;
+	struct tw_stats st;
+	struct tw_error err;
 	int rc;
 
 	rc = parse_stats(fixture("all/tw_stats"), &lim, &st, &err);
@@ -175,27 +175,27 @@ static void test_stats_all(void)
 	if (!rc) {
 		check(st.all && st.nns == 2 && st.ns[0].has_netns &&
 		      st.ns[0].netns == 4026531840ULL && st.ns[1].departed &&
-		      st.ns[1].val[TWS_K_NAMESPACES] == 0 &&
+		      st.ns[1].val[TW_K_NAMESPACES] == 0 &&
 		      !st.ns[1].ndest && st.ns[1].nbuckets == 19 &&
 		      st.ns[1].line == 59,
 		      "all/tw_stats: one namespace and the departed block");
-		tws_stats_free(&st);
+		tw_stats_free(&st);
 	}
 	rc = parse_stats(fixture("all2/tw_stats"), &lim, &st, &err);
 	check(!rc, "all2/tw_stats parses (%lu: %s)", err.line, err.msg);
 	if (!rc) {
 		check(st.nns == 3 && st.ns[1].netns == 4026532561ULL &&
 		      st.ns[1].ndest == 10 && st.ns[2].departed &&
-		      st.ns[2].val[TWS_K_NAMESPACES] == 2 &&
-		      st.ns[2].val[TWS_K_ENDED_PURGE] == 20,
+		      st.ns[2].val[TW_K_NAMESPACES] == 2 &&
+		      st.ns[2].val[TW_K_ENDED_PURGE] == 20,
 		      "all2/tw_stats: two namespaces and the departed block");
-		tws_stats_free(&st);
+		tw_stats_free(&st);
 	}
 }
 
 static void test_sockets(void)
 {
-	struct tws_error err;
+	struct tw_error err;
 	struct rows r;
 	bool all;
 	int rc;
@@ -205,7 +205,7 @@ static void test_sockets(void)
 	      r.first.lport == 40012 && r.first.rport == 5000 &&
 	      r.first.age_ms == 2316 && r.first.expires_ms == 57704 &&
 	      r.first.reuse && r.first.rearms == 1 &&
-	      r.first.role == TWS_ROLE_CLIENT && !r.netns,
+	      r.first.role == TW_ROLE_CLIENT && !r.netns,
 	      "6.1/tw_sockets: 41 rows, as tw_stats counts, 4 server side");
 	rc = parse_sockets(fixture("6.14/tw_sockets"), &lim, &all, &r, &err);
 	check(!rc && r.n == 110 && r.fin_wait2 == 2 && r.server == 20,
@@ -256,8 +256,8 @@ static const struct bad bad[] = {
 
 static void test_bad(void)
 {
-	struct tws_stats st;
-	struct tws_error err;
+	struct tw_stats st;
+	struct tw_error err;
 	char name[128];
 	struct rows r;
 	unsigned int i;
@@ -274,15 +274,15 @@ static void test_bad(void)
 		      strstr(err.msg, bad[i].msg),
 		      "%s fails at line %lu: %s", name, err.line, err.msg);
 		if (!rc && !bad[i].sockets)
-			tws_stats_free(&st);
+			tw_stats_free(&st);
 	}
 }
 
 static void test_bytes(const char *what, const char *data, size_t len,
 		       bool sockets, unsigned long line, const char *msg)
 {
-	struct tws_stats st;
-	struct tws_error err;
+	struct tw_stats st;
+	struct tw_error err;
 	struct rows r;
 	bool all;
 	FILE *f = fmemopen((void *)data, len, "r");
@@ -295,7 +295,7 @@ static void test_bytes(const char *what, const char *data, size_t len,
 	check(rc && err.line == line && strstr(err.msg, msg),
 	      "%s fails at line %lu: %s", what, err.line, err.msg);
 	if (!rc && !sockets)
-		tws_stats_free(&st);
+		tw_stats_free(&st);
 }
 
 static void test_binary(void)
@@ -349,8 +349,8 @@ static FILE *gen_open(struct gen *g)
 static void test_long_line(void)
 {
 	struct gen g = { .head = "", .row = "a", .size = 100UL << 20 };
-	struct tws_stats st;
-	struct tws_error err;
+	struct tw_stats st;
+	struct tw_error err;
 	int rc;
 
 	rc = parse_stats(gen_open(&g), &lim, &st, &err);
@@ -367,8 +367,8 @@ static void test_many_rows(void)
 		.row = "10.0.0.1:40000 10.0.0.2:80 TIME_WAIT 1 2 no 0 client\n",
 		.size = 64UL << 20,
 	};
-	struct tws_limits small = lim;
-	struct tws_error err;
+	struct tw_limits small = lim;
+	struct tw_error err;
 	struct rows r;
 	bool all;
 	int rc;
@@ -383,9 +383,9 @@ static void test_many_rows(void)
 
 static void test_limits(void)
 {
-	struct tws_limits small = lim;
-	struct tws_stats st;
-	struct tws_error err;
+	struct tw_limits small = lim;
+	struct tw_stats st;
+	struct tw_error err;
 	int rc;
 
 	small.max_netns = 2;
@@ -407,8 +407,8 @@ static void test_noise(void)
 	static const char alphabet[] = "0123456789abcdef:.[]-% _\n\n\n";
 	size_t n = 1 << 20, i;
 	unsigned int x = 12345;
-	struct tws_stats st;
-	struct tws_error err;
+	struct tw_stats st;
+	struct tw_error err;
 	struct rows r;
 	char *buf = malloc(n);
 	bool all;
@@ -428,7 +428,7 @@ static void test_header_only(void)
 {
 	static const char head[] =
 		"netns local remote state age_ms expires_ms reuse rearms role extra\n";
-	struct tws_error err;
+	struct tw_error err;
 	struct rows r;
 	bool all;
 	int rc;
@@ -468,7 +468,7 @@ static void test_addr(void)
 		{ "[", false, 0, 0 },
 		{ "[]:1", true, 0, 0 },
 	};
-	struct tws_addr a, b;
+	struct tw_addr a, b;
 	unsigned int i, port;
 	bool good = true;
 
@@ -476,7 +476,7 @@ static void test_addr(void)
 		int rc;
 
 		port = 0;
-		rc = tws_parse_addr(addrs[i].s, &a,
+		rc = tw_parse_addr(addrs[i].s, &a,
 				    addrs[i].port ? &port : NULL);
 		if ((rc == 0) != addrs[i].ok || (!rc && port != addrs[i].want)) {
 			printf("# address '%s': rc %d port %u\n", addrs[i].s,
@@ -485,57 +485,57 @@ static void test_addr(void)
 		}
 	}
 	check(good, "addresses with and without ports");
-	tws_parse_addr("127.0.0.2", &a, NULL);
-	tws_parse_addr("[::ffff:127.0.0.1]", &b, NULL);
-	check(tws_addr_loopback(&a) && tws_addr_loopback(&b) &&
-	      !tws_parse_addr("10.0.0.1", &a, NULL) &&
-	      !tws_addr_loopback(&a), "loopback addresses");
+	tw_parse_addr("127.0.0.2", &a, NULL);
+	tw_parse_addr("[::ffff:127.0.0.1]", &b, NULL);
+	check(tw_addr_loopback(&a) && tw_addr_loopback(&b) &&
+	      !tw_parse_addr("10.0.0.1", &a, NULL) &&
+	      !tw_addr_loopback(&a), "loopback addresses");
 }
 
 /* The new files of newer modules: held columns, /proc/tw_failures. */
 static void test_held(void)
 {
-	struct tws_stats st;
-	struct tws_error err;
-	const struct tws_dest *d;
+	struct tw_stats st;
+	struct tw_error err;
+	const struct tw_dest *d;
 	char path[512];
 	bool all = true;
-	struct tws_fail last = { 0 };
+	struct tw_fail last = { 0 };
 	FILE *f;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/held/tw_stats", dir);
 	f = fopen(path, "r");
-	rc = f ? tws_parse_stats(f, &lim, &st, &err) : -1;
+	rc = f ? tw_parse_stats(f, &lim, &st, &err) : -1;
 	if (f)
 		fclose(f);
 	check(!rc, "held/tw_stats parses");
 	if (rc)
 		return;
 	d = &st.ns[0].dest[0];
-	check(st.ns[0].val[TWS_K_CONNECT_FAILED] == 41 &&
-	      st.ns[0].val[TWS_K_PORTS_USABLE] == 8 &&
-	      st.ns[0].val[TWS_K_PORTS_BOUND] == 1,
+	check(st.ns[0].val[TW_K_CONNECT_FAILED] == 41 &&
+	      st.ns[0].val[TW_K_PORTS_USABLE] == 8 &&
+	      st.ns[0].val[TW_K_PORTS_BOUND] == 1,
 	      "held/tw_stats: connect_failed, ports_usable, ports_bound");
 	check(d->held == 8 && d->held_pressure == 100.0 && d->failed == 41 &&
 	      st.ns[0].dest[2].held == 0,
 	      "held/tw_stats: held, held_pressure and failed columns");
-	tws_stats_free(&st);
+	tw_stats_free(&st);
 
 	snprintf(path, sizeof(path), "%s/6.1/tw_stats", dir);
 	f = fopen(path, "r");
-	rc = f ? tws_parse_stats(f, &lim, &st, &err) : -1;
+	rc = f ? tw_parse_stats(f, &lim, &st, &err) : -1;
 	if (f)
 		fclose(f);
 	check(!rc && st.ns[0].dest[0].held == -1 &&
 	      st.ns[0].dest[0].failed == -1,
 	      "6.1/tw_stats: no held or failed column, said absent");
 	if (!rc)
-		tws_stats_free(&st);
+		tw_stats_free(&st);
 
 	snprintf(path, sizeof(path), "%s/held/tw_failures", dir);
 	f = fopen(path, "r");
-	rc = f ? tws_parse_failures(f, &all, keep_last, &last, &err) : -1;
+	rc = f ? tw_parse_failures(f, &all, keep_last, &last, &err) : -1;
 	if (f)
 		fclose(f);
 	check(!rc && !all && last.time_ms == 1764612344300ULL &&
