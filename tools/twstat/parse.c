@@ -17,14 +17,14 @@
 #include "parse.h"
 
 static const char *const tw_key_names[TW_K_MAX] = {
-	[TW_K_TW_COUNT]		= "tw_count",
+	[TW_K_TW_COUNT]			= "tw_count",
 	[TW_K_TW_FIN_WAIT2]		= "tw_fin_wait2",
 	[TW_K_ENTERED]			= "entered",
 	[TW_K_ENDED]			= "ended",
 	[TW_K_UNTRACKED]		= "untracked",
-	[TW_K_OVERFLOW]		= "overflow",
+	[TW_K_OVERFLOW]			= "overflow",
 	[TW_K_REUSE_ELIGIBLE]		= "reuse_eligible",
-	[TW_K_PORT_LOW]		= "port_low",
+	[TW_K_PORT_LOW]			= "port_low",
 	[TW_K_PORT_HIGH]		= "port_high",
 	[TW_K_PORTS_RESERVED]		= "ports_reserved",
 	[TW_K_TCP_TW_REUSE]		= "tcp_tw_reuse",
@@ -53,7 +53,7 @@ static const char *const tw_key_names[TW_K_MAX] = {
 static const char *const tw_role_names[TW_ROLE_MAX] = {
 	[TW_ROLE_CLIENT]	= "client",
 	[TW_ROLE_SERVER]	= "server",
-	[TW_ROLE_OTHER]	= "other",
+	[TW_ROLE_OTHER]		= "other",
 };
 
 static const char *const tw_dest_cols[] = {
