@@ -333,8 +333,9 @@ static void tws_drain(void)
 	int cpu;
 
 	/*
-	 * Births kept apart before any event: an end of theirs that is in a
-	 * ring came after them.
+	 * Births kept apart before any event.  An end of theirs in a ring
+	 * finds them counted, or, logged on another CPU after this read,
+	 * waits a drain for its birth (tws_may_wait()).
 	 */
 	tws_lost_apply();
 	/*
