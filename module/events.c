@@ -72,10 +72,11 @@ struct tws_end {
  */
 #define TWS_LOST	4
 
+/* Its CPU's; the slot is free when the drain has taken every birth. */
 struct tws_lost {
-	u64 netc;			/* its CPU's, while the slot is free */
-	u32 births;			/* its CPU's */
-	u32 taken;			/* the drain's */
+	u64 netc;
+	u32 births;
+	u32 v6;				/* of those, tcpv6_prot ones */
 };
 
 struct tws_ring {
@@ -85,6 +86,8 @@ struct tws_ring {
 	struct tws_lost lost[TWS_LOST];
 	u32 tail ____cacheline_aligned;	/* the drain's */
 	u32 etail;			/* the drain's */
+	u32 taken[TWS_LOST];		/* the drain's: births of lost[] */
+	u32 v6_taken[TWS_LOST];		/* the drain's */
 	struct tws_ev ev[TWS_RING] ____cacheline_aligned;
 	struct tws_end ends[TWS_ENDS];
 };
@@ -109,15 +112,17 @@ static u64 tws_lost_seen;		/* missed + dropped at the last repair */
 static unsigned long tws_repaired;	/* jiffies of the last repair */
 
 /* A birth that found @r full: counted for its namespace if there is room. */
-static void tws_keep_birth(struct tws_ring *r, u64 netc)
+static void tws_keep_birth(struct tws_ring *r, u64 netc, bool v6)
 {
 	struct tws_lost *l, *free = NULL;
+	unsigned int i;
 
-	for (l = r->lost; l < r->lost + TWS_LOST; l++) {
+	for (i = 0; i < TWS_LOST; i++) {
+		l = &r->lost[i];
 		if (l->netc == netc)
 			goto count;
 		/* Pairs with the drain's release: its births are applied. */
-		if (!free && l->births == smp_load_acquire(&l->taken))
+		if (!free && l->births == smp_load_acquire(&r->taken[i]))
 			free = l;
 	}
 	if (!free)
@@ -125,7 +130,8 @@ static void tws_keep_birth(struct tws_ring *r, u64 netc)
 	l = free;
 	WRITE_ONCE(l->netc, netc);
 count:
-	/* Pairs with the drain's acquire: netc is written. */
+	WRITE_ONCE(l->v6, l->v6 + v6);
+	/* Pairs with the drain's acquire: netc and v6 are written. */
 	smp_store_release(&l->births, l->births + 1);
 }
 
@@ -137,21 +143,31 @@ count:
 void tws_lost_apply(void)
 {
 	struct tws_lost *l;
+	unsigned int i;
 	int cpu;
-	u32 n;
+	u32 n, v6;
 
+	/*
+	 * A walk that found a minisocket hashed must see the count its
+	 * birth left: the hash insertion came after it.
+	 */
+	smp_rmb();
 	for_each_possible_cpu(cpu) {
 		struct tws_ring *r = per_cpu(tws_rings, cpu);
 
-		for (l = r->lost; l < r->lost + TWS_LOST; l++) {
+		for (i = 0; i < TWS_LOST; i++) {
+			l = &r->lost[i];
 			/* Pairs with tws_keep_birth()'s release. */
 			n = smp_load_acquire(&l->births);
-			if (n == l->taken)
+			if (n == r->taken[i])
 				continue;
+			v6 = READ_ONCE(l->v6);
 			tws_apply_lost_births(READ_ONCE(l->netc),
-					      n - l->taken);
+					      n - r->taken[i],
+					      v6 - r->v6_taken[i]);
+			r->v6_taken[i] = v6;
 			/* Applied: the CPU may give the slot away. */
-			smp_store_release(&l->taken, n);
+			smp_store_release(&r->taken[i], n);
 		}
 	}
 }
@@ -170,7 +186,7 @@ static void tws_push_end(struct tws_ring *r, const struct tws_ev *ev)
 	    used >= TWS_ENDS) {
 		r->dropped++;
 		if (ev->type == TWS_EV_BORN)
-			tws_keep_birth(r, ev->netc);
+			tws_keep_birth(r, ev->netc, ev->flags & TWS_EVF_V6);
 		return;
 	}
 	end = &r->ends[head % TWS_ENDS];

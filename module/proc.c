@@ -37,7 +37,17 @@ struct tws_reader {
 	struct tws_row rows[TWS_ROWS];
 	unsigned int n, i;
 	loff_t pos;			/* of rows[i] */
+	int width;			/* of an address; 0 before the header */
 };
+
+/*
+ * Addresses are padded to the widest one the view can print: an IPv4
+ * one ("255.255.255.255:65535") unless an IPv6 minisocket lives there.
+ * One whose birth is not yet drained at the header may overrun it; a
+ * space still follows.
+ */
+#define TWS_WIDTH_V4	21
+#define TWS_WIDTH_V6	47
 
 static void tws_addr(char *buf, size_t len, const struct tws_dkey *k,
 		     const struct in6_addr *a, int port)
@@ -172,9 +182,9 @@ static void tws_show_net(struct seq_file *m, const struct tws_summary *s)
 	tws_show_pct(m, "held_max_pressure      %s\n", s->held_max, usable);
 	tws_key(m, "held_unranked", s->held_left_out);
 
-	seq_printf(m, "\n%-39s %-47s %8s %8s %8s %8s %8s %13s %8s\n",
+	seq_printf(m, "\n%-39s %-47s %8s %8s %8s %8s %8s %13s %8s %8s\n",
 		   "local", "remote", "tw", "reusable", "ports", "pressure",
-		   "held", "held_pressure", "failed");
+		   "held", "held_pressure", "failed", "in_range");
 	for (i = 0; i < s->ntop; i++) {
 		const struct tws_top *t = &s->top[i];
 
@@ -186,7 +196,7 @@ static void tws_show_net(struct seq_file *m, const struct tws_summary *s)
 		tws_show_pct(m, " %8s", t->in_range, usable);
 		seq_printf(m, " %8u", t->held);
 		tws_show_pct(m, " %13s", t->held, usable);
-		seq_printf(m, " %8llu\n", t->failed);
+		seq_printf(m, " %8llu %8u\n", t->failed, t->in_range);
 	}
 	tws_show_life(m, &s->life);
 }
@@ -330,16 +340,22 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	const struct tws_row *row = v;
 	unsigned long now = jiffies;
 	char local[64], remote[64];
+	int w;
 	long left;
 
 	if (v == SEQ_START_TOKEN) {
+		tws_lock();
+		r->width = tws_any_v6(r->scope == TWS_SCOPE_OWN ? r->net :
+				      NULL) ? TWS_WIDTH_V6 : TWS_WIDTH_V4;
+		tws_unlock();
 		if (r->scope == TWS_SCOPE_ALL)
 			seq_printf(m, "%-10s ", "netns");
-		seq_printf(m, "%-47s %-47s %-9s %8s %10s %5s %6s %s\n",
-			   "local", "remote", "state", "age_ms", "expires_ms",
-			   "reuse", "rearms", "role");
+		seq_printf(m, "%-*s %-*s %-9s %8s %10s %5s %6s %s\n",
+			   r->width, "local", r->width, "remote", "state",
+			   "age_ms", "expires_ms", "reuse", "rearms", "role");
 		return 0;
 	}
+	w = r->width ?: TWS_WIDTH_V6;
 	tws_addr(local, sizeof(local), &row->dkey, &row->dkey.saddr,
 		 row->lport);
 	tws_addr(remote, sizeof(remote), &row->dkey, &row->dkey.daddr,
@@ -347,8 +363,8 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	left = (long)(row->expires - now);
 	if (r->scope == TWS_SCOPE_ALL)
 		seq_printf(m, "%-10u ", row->netns);
-	seq_printf(m, "%-47s %-47s %-9s %8u %10u %5s %6u %s\n", local,
-		   remote,
+	seq_printf(m, "%-*s %-*s %-9s %8u %10u %5s %6u %s\n", w, local,
+		   w, remote,
 		   row->substate == TCP_FIN_WAIT2 ? "FIN_WAIT2" : "TIME_WAIT",
 		   jiffies_to_msecs(now - row->born),
 		   left > 0 ? jiffies_to_msecs(left) : 0,

@@ -746,15 +746,21 @@ static void tws_born(struct tws_net *tn, const struct tws_ev *ev)
  */
 #define TWS_REARM_SLACK	(HZ / 50)
 
+/*
+ * The move from FIN_WAIT2 restarts the timer too, but it has a key of its
+ * own; `rearmed` and an entry's `rearms` both count only restarts in
+ * TIME_WAIT, so that the rows add up to at most the summary.
+ */
 static void tws_count_rearm(struct tws_net *tn, struct tws_entry *e,
 			    bool fw2)
 {
-	if (!fw2) {
-		if (e->fw2)
-			tn->c.fw2_to_tw++;
-		else
-			tn->c.rearmed++;
+	if (fw2)
+		return;
+	if (e->fw2) {
+		tn->c.fw2_to_tw++;
+		return;
 	}
+	tn->c.rearmed++;
 	if (e->rearms < U8_MAX)
 		e->rearms++;
 }
@@ -861,16 +867,19 @@ void tws_apply_timer_end(u64 netc, const void *key, u32 now, bool v6)
 }
 
 /*
- * @n births in @netc's namespace whose events were dropped: counted, and
- * untracked until the repair finds those still alive.
+ * @n births (@v6 of them IPv6) in @netc's namespace whose events were
+ * dropped: counted, and untracked until the repair finds those still
+ * alive.  Before the load's walk has ended, that walk counts every live
+ * one itself.
  */
-void tws_apply_lost_births(u64 netc, u32 n)
+void tws_apply_lost_births(u64 netc, u32 n, u32 v6)
 {
 	struct tws_net *tn = tws_net_find(netc);
 
-	if (!tn)
+	if (!tn || !tws_loaded)
 		return;
 	tn->c.entered += n;
+	tn->v6 += v6;
 	tws_need_walk = true;
 }
 
@@ -1196,6 +1205,17 @@ void tws_reconcile_end(bool loading)
 unsigned int tws_buckets(void)
 {
 	return 1U << tws_hash_bits;
+}
+
+/* Whether namespace @only (NULL: any) holds an IPv6 minisocket now. */
+bool tws_any_v6(const struct net *only)
+{
+	const struct tws_net *tn;
+
+	list_for_each_entry(tn, &tws_nlist, node)
+		if ((!only || tn->net == only) && tn->v6)
+			return true;
+	return false;
 }
 
 /*

@@ -256,10 +256,11 @@ struct tws_net *tws_net_find(u64 netc);
 void tws_apply_seen(const struct tws_ev *ev, bool loading);
 void tws_apply_key(struct tws_ev **g, unsigned int m, unsigned int *cls);
 void tws_apply_timer_end(u64 netc, const void *key, u32 now, bool v6);
-void tws_apply_lost_births(u64 netc, u32 n);
+void tws_apply_lost_births(u64 netc, u32 n, u32 v6);
 void tws_reconcile_begin(void);
 void tws_reconcile_end(bool loading);
 bool tws_dirty(void);
+bool tws_any_v6(const struct net *only);
 unsigned int tws_rows(unsigned int bucket, unsigned int skip,
 		      const struct net *only, struct tws_row *rows,
 		      unsigned int max);

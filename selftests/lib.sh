@@ -243,6 +243,24 @@ dests() {
 		/proc/tw_stats
 }
 
+# sockets_width NS: where /proc/tw_sockets' "remote" column starts, less
+# one, if every row's remote address starts there too (else nothing).
+sockets_width() {
+	in_ns "$1" awk 'NR == 1 { w = index($0, " remote") ; next }
+		substr($0, w, 1) != " " || substr($0, w + 1, 1) == " " {
+			print "# misaligned:", $0; bad = 1 }
+		END { if (!bad) print w - 1 }' /proc/tw_sockets
+}
+
+# dest_col NS REMOTE NAME: column NAME (found by the header) of NS's
+# destination row to REMOTE.
+dest_col() {
+	in_ns "$1" awk -v r="$2" -v c="$3" '/^local / {
+			for (i = 1; i <= NF; i++) if ($i == c) col = i; next }
+		col && !NF { exit }
+		col && $2 == r { print $col }' /proc/tw_stats
+}
+
 # life NS CAUSE [FILE]: "RANGE COUNT" lines of the lifetime histogram
 # column CAUSE, non-zero buckets only.
 life() {

@@ -6,11 +6,6 @@
 
 source "$(dirname "$0")/lib.sh"
 
-# top NS REMOTE COLUMN: a column of the destination table.
-top() {
-	dests "$1" | awk -v r="$2" -v c="$3" '$2 == r { print $c }'
-}
-
 new_ns ns "40000 40009"
 in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=0
 load_module || die "insmod failed"
@@ -20,9 +15,11 @@ in_ns "$ns" "$TW_GEN" pairs --no-listen -n 10 -p 7000 || die "tw_gen"
 check "10 TIME_WAITs to one destination" wait_until 5 counts_settled "$ns" 10
 check_eq "port range shown" "40000 40009" \
 	"$(field "$ns" port_low) $(field "$ns" port_high)"
-check_eq "its row counts 10" 10 "$(top "$ns" 127.0.0.1:7000 3)"
-check_eq "10 usable ports" 10 "$(top "$ns" 127.0.0.1:7000 5)"
-check_eq "pressure 100%" "100.0%" "$(top "$ns" 127.0.0.1:7000 6)"
+check_eq "its row counts 10" 10 "$(dest_col "$ns" 127.0.0.1:7000 tw)"
+check_eq "10 usable ports" 10 "$(dest_col "$ns" 127.0.0.1:7000 ports)"
+check_eq "pressure 100%" "100.0%" "$(dest_col "$ns" 127.0.0.1:7000 pressure)"
+check_eq "in_range, the count behind it, 10" 10 \
+	"$(dest_col "$ns" 127.0.0.1:7000 in_range)"
 check_eq "the kernel agrees: connect() fails" EADDRNOTAVAIL \
 	"$(in_ns "$ns" "$TW_GEN" connect -a 127.0.0.1 -p 7000)"
 
@@ -33,20 +30,24 @@ in_ns "$rs" sysctl -qw net.ipv4.tcp_tw_reuse=0
 listen "$rs" 7001
 in_ns "$rs" "$TW_GEN" pairs --no-listen -n 4 -p 7001 || die "tw_gen"
 check_eq "reserved ports counted" 2 "$(field "$rs" ports_reserved)"
-check_eq "usable is range minus reserved" 8 "$(top "$rs" 127.0.0.1:7001 5)"
-check_eq "pressure 4 of 8" "50.0%" "$(top "$rs" 127.0.0.1:7001 6)"
+check_eq "usable is range minus reserved" 8 \
+	"$(dest_col "$rs" 127.0.0.1:7001 ports)"
+check_eq "pressure 4 of 8" "50.0%" "$(dest_col "$rs" 127.0.0.1:7001 pressure)"
+check_eq "in_range 4" 4 "$(dest_col "$rs" 127.0.0.1:7001 in_range)"
 in_ns "$rs" "$TW_GEN" pairs --no-listen -n 4 -p 7001 || die "tw_gen"
-check_eq "pressure 8 of 8" "100.0%" "$(top "$rs" 127.0.0.1:7001 6)"
+check_eq "pressure 8 of 8" "100.0%" "$(dest_col "$rs" 127.0.0.1:7001 pressure)"
 check_eq "and connect() fails there too" EADDRNOTAVAIL \
 	"$(in_ns "$rs" "$TW_GEN" connect -a 127.0.0.1 -p 7001)"
 
 # An odd-sized range: connect() never uses its last port.
 in_ns "$rs" sysctl -qw net.ipv4.ip_local_port_range="41000 41010"
-check_eq "odd range: still 8 usable" 8 "$(top "$rs" 127.0.0.1:7001 5)"
+check_eq "odd range: still 8 usable" 8 "$(dest_col "$rs" 127.0.0.1:7001 ports)"
 
 # A changed range is taken into account at the next read.
 in_ns "$rs" sysctl -qw net.ipv4.ip_local_port_range="41000 41019"
-check_eq "widened range: 8 of 18" "44.4%" "$(top "$rs" 127.0.0.1:7001 6)"
+check_eq "widened range: 8 of 18" "44.4%" \
+	"$(dest_col "$rs" 127.0.0.1:7001 pressure)"
+check_eq "in_range still 8" 8 "$(dest_col "$rs" 127.0.0.1:7001 in_range)"
 
 # tcp_max_tw_buckets reached: tcp_time_wait() gets no minisocket.
 new_ns ov

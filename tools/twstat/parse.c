@@ -62,7 +62,7 @@ static const char *const tw_dest_cols[] = {
 
 /* Right of the known ones in newer modules; found by name. */
 static const char *const tw_dest_more[] = {
-	"held", "held_pressure", "failed",
+	"held", "held_pressure", "failed", "in_range",
 };
 
 static const char *const tw_fail_cols[] = {
@@ -430,6 +430,7 @@ static int tw_dest_more_row(struct tw_lines *r, const struct tw_dest_at *at,
 	d->held = -1;
 	d->held_pressure = -1;
 	d->failed = -1;
+	d->in_range = -1;
 	if (at->col[0]) {
 		if (tw_number(r, r->tok[at->col[0]], "held", &v, err))
 			return -1;
@@ -442,6 +443,11 @@ static int tw_dest_more_row(struct tw_lines *r, const struct tw_dest_at *at,
 		if (tw_number(r, r->tok[at->col[2]], "failed", &v, err))
 			return -1;
 		d->failed = (int64_t)(v > INT64_MAX ? INT64_MAX : v);
+	}
+	if (at->col[3]) {
+		if (tw_number(r, r->tok[at->col[3]], "in_range", &v, err))
+			return -1;
+		d->in_range = (int64_t)(v > INT64_MAX ? INT64_MAX : v);
 	}
 	return 0;
 }

@@ -103,6 +103,7 @@ struct tw_dest {
 	int64_t held;			/* ports held in any state */
 	double held_pressure;		/* percent; negative for "-" */
 	int64_t failed;			/* connect()s refused since load */
+	int64_t in_range;		/* of tw, those in the usable range */
 };
 
 /* One bucket of the lifetime histogram: [lo, hi], hi UINT64_MAX open. */

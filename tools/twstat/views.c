@@ -5,11 +5,11 @@
  * (usable ports, in-range counts, rates, growth) and shared by the
  * formats, so that text and JSON never disagree.
  *
- * /proc/tw_stats gives each destination's pressure, not the count behind
- * it: pressure = in_range / ports, so in_range = pressure * ports / 100,
- * exact while ports <= 1000 and off by ports / 2000 at most beyond (the
- * file has one decimal).  advise reads /proc/tw_sockets anyway and
- * counts instead.
+ * /proc/tw_stats gives each destination's in_range count; a module older
+ * than that column gives only the pressure = in_range / ports, from which
+ * in_range = pressure * ports / 100 is exact while ports <= 1000 and off
+ * by ports / 2000 at most beyond (the file has one decimal).  advise
+ * reads /proc/tw_sockets anyway and counts instead.
  */
 
 #include <math.h>
@@ -124,6 +124,8 @@ static double tw_in_range(const struct tw_sample *s, unsigned int nsi,
 
 	if (s->agg && s->agg[nsi])
 		return (double)s->agg[nsi][di].in_range;
+	if (d->in_range >= 0)
+		return (double)d->in_range;
 	if (d->pressure < 0)
 		return -1;
 	return round(d->pressure * (double)d->ports / 100);
