@@ -59,9 +59,9 @@ if [ -x "$TWSTAT" ]; then
 	check "twstat: the summary names the failed caller" eval \
 		"in_ns \"$a\" \"$TWSTAT\" | grep -q 'last failure.*: tw_gen (pid [0-9]*) to 127.0.0.1:5000'"
 	check_eq "twstat top: the failing destination first, all held" \
-		"127.0.0.1:5000 10 100.0% 1" \
-		"$(in_ns "$a" "$TWSTAT" top -n 1 |
-			awk 'NR == 2 { print $2, $8, $9, $10 }')"
+		"127.0.0.1:5000 10 100.0 1" \
+		"$(in_ns "$a" "$TWSTAT" top -n 1 -H \
+			-o remote,held,held_pressure_pct,failed)"
 else
 	skip "twstat: no $TWSTAT"
 fi

@@ -16,7 +16,8 @@ ts() {	# ts NS ARGS...
 	in_ns "$ns" "$TWSTAT" "$@"
 }
 
-# dest_row NS VIEW-ARGS...: the top row for 127.0.0.1:7000.
+# dest_row NS VIEW-ARGS...: the top row for 127.0.0.1:7000, its bar left
+# out.
 dest_row() {
 	ts "$@" | awk '$2 == "127.0.0.1:7000" { $NF = ""; print; exit }'
 }
@@ -31,20 +32,23 @@ in_ns "$ns" "$TW_GEN" pairs --no-listen -n 10 -p 7000 || die "tw_gen"
 wait_until 5 counts_settled "$ns" 10 || die "10 TIME_WAITs"
 
 out=$(ts "$ns") || not_ok "twstat exits 0"
-check "summary: 10 sockets" grep -Eq '^TIME_WAIT +10 sockets' <<<"$out"
+check "summary: 10 sockets" grep -Eq '^TIME-WAIT +10 sockets' <<<"$out"
 # The ports are held by the 10 TIME_WAITs alone, and nothing failed.
 check "summary: the destination at 100.0% with a bar" grep -Eq \
-	'^127\.0\.0\.1 +127\.0\.0\.1:7000 +10 +0 +100\.0% +10 +100\.0% +0 +\[#+\]$' \
+	'^127\.0\.0\.1 +127\.0\.0\.1:7000 +10 +0 +100\.0 +10 +100\.0 +0 +\[#+\]$' \
 	<<<"$out"
-check_eq "top: tw, reusable, ports, in range, pressure, held, failed" \
-	"127.0.0.1 127.0.0.1:7000 10 0 10 10 100.0% 10 100.0% 0 " \
+check_eq "top: tw, reusable, ports, in_range, pressure, held, failed" \
+	"127.0.0.1 127.0.0.1:7000 10 0 10 10 100.0 10 100.0 0 " \
 	"$(dest_row "$ns" top)"
+check_eq "top's header names them as JSON does" \
+	"local remote tw reusable ports in_range pressure_pct held held_pressure_pct failed bar" \
+	"$(ts "$ns" top | head -1 | tr -s ' ')"
 json=$(ts "$ns" -j top | tr -d ' \n')
 check "top -j: the same as JSON" grep -q '"remote":"127.0.0.1:7000","tw":10,'\
 '"reusable":0,"ports":10,"in_range":10,"pressure_pct":100' <<<"$json"
 check_eq "sockets --rport 7000: the 10, as ss lists them" \
 	"$(ss_rows "$ns" time-wait | awk '{ print $1 }')" \
-	"$(ts "$ns" sockets --rport 7000 | awk 'NR > 1 { print $1 }' | sort)"
+	"$(ts "$ns" sockets -H -o local --rport 7000 | sort)"
 check_eq "sockets --lport 40003: one" 1 \
 	"$(ts "$ns" sockets --lport 40003 | awk 'NR > 1' | wc -l)"
 check_eq "sockets --role server: none" 0 \
@@ -66,7 +70,7 @@ in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
 wait_until 5 eval '[ "$(field "$ns" reuse_eligible)" == 10 ]' ||
 	die "10 eligible"
 check_eq "top: all 10 reusable" \
-	"127.0.0.1 127.0.0.1:7000 10 10 10 10 100.0% 10 100.0% 0 " \
+	"127.0.0.1 127.0.0.1:7000 10 10 10 10 100.0 10 100.0 0 " \
 	"$(dest_row "$ns" top)"
 
 # Server side: the TIME_WAITs hold the listener's port; reuse cannot help.

@@ -71,10 +71,16 @@ char *tw_fmt_secs(char *buf, size_t len, double secs)
 	return buf;
 }
 
-/* Socket timers: always seconds, so that a column of them lines up. */
-char *tw_fmt_ms(char *buf, size_t len, uint64_t ms)
+/*
+ * A table cell: one token, its unit in the column's name, one decimal;
+ * "-" for none (a negative @v unless @sign).
+ */
+char *tw_fmt_num(char *buf, size_t len, double v, bool sign)
 {
-	snprintf(buf, len, "%.1f s", (double)ms / 1000);
+	if (isnan(v) || isinf(v) || (!sign && v < 0))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, sign ? "%+.1f" : "%.1f", v);
 	return buf;
 }
 
@@ -183,7 +189,7 @@ static void tw_table_line(FILE *f, const char *indent,
 
 void tw_table(FILE *f, const char *indent, const struct tw_col *cols,
 	      unsigned int ncols, size_t nrows, tw_cell_fn cell,
-	      const void *ctx)
+	      const void *ctx, bool header)
 {
 	char cells[16][TW_CELL_MAX];
 	size_t width[16] = { 0 };
@@ -204,7 +210,8 @@ void tw_table(FILE *f, const char *indent, const struct tw_col *cols,
 	}
 	for (c = 0; c < ncols; c++)
 		snprintf(cells[c], TW_CELL_MAX, "%s", cols[c].name);
-	tw_table_line(f, indent, cols, ncols, width, cells);
+	if (header)
+		tw_table_line(f, indent, cols, ncols, width, cells);
 	for (r = 0; r < nrows; r++) {
 		for (c = 0; c < ncols; c++)
 			cell(ctx, r, c, cells[c], TW_CELL_MAX);

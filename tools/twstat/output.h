@@ -25,7 +25,7 @@ char *tw_fmt_bytes(char *buf, size_t len, uint64_t bytes);
 char *tw_fmt_pct(char *buf, size_t len, double pct);
 char *tw_fmt_rate(char *buf, size_t len, double per_s);
 char *tw_fmt_secs(char *buf, size_t len, double secs);
-char *tw_fmt_ms(char *buf, size_t len, uint64_t ms);
+char *tw_fmt_num(char *buf, size_t len, double v, bool sign);
 char *tw_fmt_bar(char *buf, size_t len, double pct);
 /* port < 0: the address alone; IPv6 then goes without brackets. */
 char *tw_fmt_addr(char *buf, size_t len, const struct tw_addr *a,
@@ -48,7 +48,7 @@ typedef void (*tw_cell_fn)(const void *ctx, size_t row, unsigned int col,
 /* Fixed-width columns sized to the widest cell; two spaces between. */
 void tw_table(FILE *f, const char *indent, const struct tw_col *cols,
 	      unsigned int ncols, size_t nrows, tw_cell_fn cell,
-	      const void *ctx);
+	      const void *ctx, bool header);
 
 struct tw_json {
 	FILE *f;

@@ -72,6 +72,9 @@ static const char tw_help_text[] =
 "      --state S       time-wait or fin-wait-2\n"
 "      --role R        client, server or other\n"
 "      --sort KEY      age (oldest first) or left (least time left first)\n"
+"  top and sockets tables:\n"
+"  -H, --no-header     no header line\n"
+"  -o, --output F,...  these columns, in this order (their header names)\n"
 "  -h, --help          this help\n"
 "      --version       print the version\n"
 "\n"
@@ -116,6 +119,8 @@ static const struct option tw_longopts[] = {
 	{ "state",	required_argument,	NULL, TW_OPT_STATE },
 	{ "role",	required_argument,	NULL, TW_OPT_ROLE },
 	{ "sort",	required_argument,	NULL, TW_OPT_SORT },
+	{ "no-header",	no_argument,		NULL, 'H' },
+	{ "output",	required_argument,	NULL, 'o' },
 	{ NULL,		0,			NULL, 0 },
 };
 
@@ -202,7 +207,7 @@ static const char *const tw_sorts[] = { "file", "age", "left" };
 
 /* Options that only one view takes, and whether they were given. */
 struct tw_given {
-	bool top_n, threshold, filter;
+	bool top_n, threshold, filter, table;
 };
 
 static void tw_option(int c, struct tw_opts *o, struct tw_given *g)
@@ -265,6 +270,14 @@ static void tw_option(int c, struct tw_opts *o, struct tw_given *g)
 		o->sort = (enum tw_sort)tw_word(optarg, tw_sorts, 3, "--sort");
 		g->filter = true;
 		break;
+	case 'H':
+		o->no_header = true;
+		g->table = true;
+		break;
+	case 'o':
+		o->fields = optarg;
+		g->table = true;
+		break;
 	default:
 		tw_usage("unknown option");
 	}
@@ -295,12 +308,21 @@ static void tw_positional(int argc, char **argv, struct tw_opts *o)
 
 static void tw_check(const struct tw_opts *o, const struct tw_given *g)
 {
+	char bad[64], list[256];
+
 	if (g->top_n && o->view != TW_TOP)
 		tw_usage("-n goes with 'top'");
 	if (g->threshold && o->view != TW_ADVISE)
 		tw_usage("--threshold goes with 'advise'");
 	if (g->filter && o->view != TW_SOCKETS)
 		tw_usage("socket filters and --sort go with 'sockets'");
+	if (g->table && ((o->view != TW_TOP && o->view != TW_SOCKETS) ||
+			 o->format != TW_TEXT))
+		tw_usage("-H and -o shape the text tables of 'top' and 'sockets'");
+	if (o->fields && tw_fields_check(o->view, o->fields, bad, sizeof(bad),
+					 list, sizeof(list)))
+		tw_usage("-o: unknown field '%s' (%s has: %s)", bad,
+			 o->view == TW_TOP ? "top" : "sockets", list);
 	if (o->format == TW_PROM && o->view != TW_SUMMARY &&
 	    o->view != TW_TOP)
 		tw_usage("--prometheus writes the summary and the destinations; it goes with no view or 'top'");
@@ -324,7 +346,7 @@ static void tw_parse_args(int argc, char **argv, struct tw_opts *o)
 	o->state = -1;
 	o->role = -1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hjn:", tw_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hjn:Ho:", tw_longopts, NULL)) != -1) {
 		if (c == '?' || c == ':')
 			tw_usage("unknown option or missing value: '%s'",
 				 argv[optind - 1]);

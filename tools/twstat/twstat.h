@@ -38,6 +38,9 @@ enum tw_sort {
 	TW_SORT_LEFT,			/* least time left first */
 };
 
+/* Columns a text table may have (-o). */
+#define TW_MAX_FIELDS	16
+
 struct tw_opts {
 	enum tw_view view;
 	enum tw_format format;
@@ -51,6 +54,8 @@ struct tw_opts {
 	struct tw_addr raddr;
 	int rport, lport, state, role;
 	enum tw_sort sort;
+	const char *fields;		/* -o: NULL for the view's own */
+	bool no_header;			/* -H */
 };
 
 /* What /proc/tw_sockets says about one destination of /proc/tw_stats. */
@@ -159,6 +164,8 @@ int tw_sockets(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	       const struct tw_sample *prev);
 int tw_prometheus(FILE *f, const struct tw_opts *o,
 		  const struct tw_sample *cur);
+int tw_fields_check(enum tw_view view, const char *fields, char *bad,
+		    size_t badlen, char *list, size_t listlen);
 
 /* advise.c */
 int tw_advise(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,

@@ -441,28 +441,42 @@ enum tw_dcol {
 	TW_DC_MAX
 };
 
+/*
+ * Named as in JSON, one token each, units in the name: a header has as
+ * many fields as a row, and -o takes these names.
+ */
 static const struct tw_col tw_dcols[TW_DC_MAX] = {
 	[TW_DC_NETNS]		= { "netns", true },
 	[TW_DC_LOCAL]		= { "local", true },
 	[TW_DC_REMOTE]		= { "remote", true },
-	[TW_DC_TW]		= { "TIME_WAIT", false },
+	[TW_DC_TW]		= { "tw", false },
 	[TW_DC_REUSABLE]	= { "reusable", false },
 	[TW_DC_PORTS]		= { "ports", false },
-	[TW_DC_IN_RANGE]	= { "in range", false },
-	[TW_DC_PRESSURE]	= { "pressure", false },
+	[TW_DC_IN_RANGE]	= { "in_range", false },
+	[TW_DC_PRESSURE]	= { "pressure_pct", false },
 	[TW_DC_HELD]		= { "held", false },
-	[TW_DC_HELD_PRESSURE]	= { "held pressure", false },
+	[TW_DC_HELD_PRESSURE]	= { "held_pressure_pct", false },
 	[TW_DC_FAILED]		= { "failed", false },
-	[TW_DC_BAR]		= { "", true },
-	[TW_DC_GROWTH]		= { "growth", false },
-	[TW_DC_ETA]		= { "full in", false },
+	[TW_DC_BAR]		= { "bar", true },
+	[TW_DC_GROWTH]		= { "growth_per_s", false },
+	[TW_DC_ETA]		= { "seconds_to_full", false },
 };
 
 struct tw_dtable {
 	const struct tw_hot *h;
-	enum tw_dcol col[TW_DC_MAX];
+	enum tw_dcol col[TW_MAX_FIELDS];
 	unsigned int ncol;
+	bool header;
 };
+
+/* A count a module may not have: "-" when the file had none. */
+static void tw_fmt_int(char *buf, size_t len, int64_t v)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%lld", (long long)v);
+}
 
 static void tw_dcell(const void *ctx, size_t row, unsigned int c, char *buf,
 		     size_t len)
@@ -496,16 +510,16 @@ static void tw_dcell(const void *ctx, size_t row, unsigned int c, char *buf,
 			snprintf(buf, len, "%.0f", h->in_range);
 		break;
 	case TW_DC_PRESSURE:
-		tw_fmt_pct(buf, len, h->d->pressure);
+		tw_fmt_num(buf, len, h->d->pressure, false);
 		break;
 	case TW_DC_HELD:
-		snprintf(buf, len, "%lld", (long long)h->d->held);
+		tw_fmt_int(buf, len, h->d->held);
 		break;
 	case TW_DC_HELD_PRESSURE:
-		tw_fmt_pct(buf, len, h->d->held_pressure);
+		tw_fmt_num(buf, len, h->d->held_pressure, false);
 		break;
 	case TW_DC_FAILED:
-		snprintf(buf, len, "%lld", (long long)h->d->failed);
+		tw_fmt_int(buf, len, h->d->failed);
 		break;
 	case TW_DC_BAR:
 		if (tw_taken(h->d) >= 0)
@@ -514,14 +528,10 @@ static void tw_dcell(const void *ctx, size_t row, unsigned int c, char *buf,
 			*buf = '\0';
 		break;
 	case TW_DC_GROWTH:
-		if (isnan(h->growth))
-			snprintf(buf, len, "-");
-		else
-			snprintf(buf, len, "%s%.1f/s", h->growth > 0 ? "+" : "",
-				 h->growth);
+		tw_fmt_num(buf, len, h->growth, true);
 		break;
 	case TW_DC_ETA:
-		tw_fmt_secs(buf, len, h->eta);
+		tw_fmt_num(buf, len, h->eta, false);
 		break;
 	default:
 		*buf = '\0';
@@ -530,18 +540,69 @@ static void tw_dcell(const void *ctx, size_t row, unsigned int c, char *buf,
 
 static void tw_dtable_add(struct tw_dtable *t, enum tw_dcol c)
 {
-	t->col[t->ncol++] = c;
+	if (t->ncol < TW_MAX_FIELDS)
+		t->col[t->ncol++] = c;
+}
+
+/* The index of @name in @cols, -1 if none. */
+static int tw_col_find(const struct tw_col *cols, unsigned int n,
+		       const char *name, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(cols[i].name) == len &&
+		    !strncmp(cols[i].name, name, len))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * -o: the columns named in @fields, in its order, into @col; returns how
+ * many, or -1 with the first unknown name in @bad.
+ */
+static int tw_col_pick(const char *fields, const struct tw_col *cols,
+		       unsigned int ncols, unsigned int *col, char *bad,
+		       size_t badlen)
+{
+	const char *p = fields, *end;
+	unsigned int n = 0;
+	int c;
+
+	while (*p) {
+		end = p + strcspn(p, ",");
+		c = tw_col_find(cols, ncols, p, (size_t)(end - p));
+		if (c < 0 || n == TW_MAX_FIELDS) {
+			snprintf(bad, badlen, "%.*s", (int)(end - p), p);
+			return -1;
+		}
+		col[n++] = (unsigned int)c;
+		p = *end ? end + 1 : end;
+	}
+	return (int)n;
+}
+
+/* -o for top; tw_fields_check() has checked the names. */
+static void tw_dtable_fields(struct tw_dtable *t, const char *fields)
+{
+	unsigned int col[TW_MAX_FIELDS];
+	char bad[TW_CELL_MAX];
+	int n, i;
+
+	n = tw_col_pick(fields, tw_dcols, TW_DC_MAX, col, bad, sizeof(bad));
+	for (i = 0; i < n; i++)
+		tw_dtable_add(t, (enum tw_dcol)col[i]);
 }
 
 static void tw_dtable_print(FILE *f, const char *indent, struct tw_dtable *t,
 			    size_t n)
 {
-	struct tw_col cols[TW_DC_MAX];
+	struct tw_col cols[TW_MAX_FIELDS];
 	unsigned int i;
 
 	for (i = 0; i < t->ncol; i++)
 		cols[i] = tw_dcols[t->col[i]];
-	tw_table(f, indent, cols, t->ncol, n, tw_dcell, t);
+	tw_table(f, indent, cols, t->ncol, n, tw_dcell, t, t->header);
 }
 
 static void tw_json_dest(struct tw_json *j, const struct tw_hot *h,
@@ -715,9 +776,9 @@ static void tw_text_ns(FILE *f, const struct tw_ns *ns,
 	uint64_t count = v[TW_K_TW_COUNT], max = v[TW_K_TCP_MAX_TW_BUCKETS];
 	int64_t usable = tw_usable(ns);
 	char b1[32], b2[32], b3[32];
-	struct tw_dtable t = { .h = h };
+	struct tw_dtable t = { .h = h, .header = true };
 
-	tw_field(f, "TIME_WAIT", "%llu sockets (%llu in FIN_WAIT2), %s%s%s%s",
+	tw_field(f, "TIME-WAIT", "%llu sockets (%llu in FIN-WAIT-2), %s%s%s%s",
 		 (unsigned long long)count,
 		 (unsigned long long)v[TW_K_TW_FIN_WAIT2],
 		 tw_fmt_bytes(b1, sizeof(b1), v[TW_K_TW_MEMORY_BYTES]),
@@ -734,7 +795,7 @@ static void tw_text_ns(FILE *f, const struct tw_ns *ns,
 		 (unsigned long long)v[TW_K_ENDED],
 		 (unsigned long long)v[TW_K_ENTERED]);
 	tw_text_ends(f, ns);
-	tw_field(f, "", "%llu rearmed, %llu FIN_WAIT2 to TIME_WAIT, %llu untracked",
+	tw_field(f, "", "%llu rearmed, %llu FIN-WAIT-2 to TIME-WAIT, %llu untracked",
 		 (unsigned long long)v[TW_K_REARMED],
 		 (unsigned long long)v[TW_K_FIN_WAIT2_TO_TIME_WAIT],
 		 (unsigned long long)v[TW_K_UNTRACKED]);
@@ -948,6 +1009,11 @@ int tw_top(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	}
 	tw_all_rates(f, NULL, cur, prev);
 	t.h = h;
+	t.header = !o->no_header;
+	if (o->fields) {
+		tw_dtable_fields(&t, o->fields);
+		goto print;
+	}
 	if (cur->st.all)
 		tw_dtable_add(&t, TW_DC_NETNS);
 	tw_dtable_add(&t, TW_DC_LOCAL);
@@ -963,6 +1029,7 @@ int tw_top(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 		tw_dtable_add(&t, TW_DC_ETA);
 	}
 	tw_dtable_add(&t, TW_DC_BAR);
+print:
 	tw_dtable_print(f, "", &t, n);
 	free(h);
 	return 0;
@@ -983,33 +1050,38 @@ enum tw_scol {
 	TW_SC_MAX
 };
 
+/* As in /proc/tw_sockets and JSON. */
 static const struct tw_col tw_scols[TW_SC_MAX] = {
 	[TW_SC_NETNS]	= { "netns", true },
 	[TW_SC_LOCAL]	= { "local", true },
 	[TW_SC_REMOTE]	= { "remote", true },
 	[TW_SC_STATE]	= { "state", true },
-	[TW_SC_AGE]	= { "age", false },
-	[TW_SC_LEFT]	= { "left", false },
+	[TW_SC_AGE]	= { "age_ms", false },
+	[TW_SC_LEFT]	= { "expires_ms", false },
 	[TW_SC_REUSE]	= { "reuse", true },
 	[TW_SC_REARMS]	= { "rearms", false },
 	[TW_SC_ROLE]	= { "role", true },
 };
 
+struct tw_stable {
+	const struct tw_sample *s;
+	unsigned int col[TW_MAX_FIELDS];
+	unsigned int ncol;
+};
+
+/* ss's spelling; the /proc files keep the kernel's. */
 static const char *tw_state_name(enum tw_state s)
 {
-	return s == TW_FIN_WAIT2 ? "FIN_WAIT2" : "TIME_WAIT";
+	return s == TW_FIN_WAIT2 ? "FIN-WAIT-2" : "TIME-WAIT";
 }
 
 static void tw_scell(const void *ctx, size_t row, unsigned int c, char *buf,
 		     size_t len)
 {
-	const struct tw_sample *s = ctx;
-	const struct tw_sock *k = &s->rows[row].s;
+	const struct tw_stable *t = ctx;
+	const struct tw_sock *k = &t->s->rows[row].s;
 
-	/* Without the netns column, every column moves one to the left. */
-	if (!s->sockets_all)
-		c++;
-	switch (c) {
+	switch (t->col[c]) {
 	case TW_SC_NETNS:
 		snprintf(buf, len, "%llu", (unsigned long long)k->netns);
 		break;
@@ -1023,10 +1095,10 @@ static void tw_scell(const void *ctx, size_t row, unsigned int c, char *buf,
 		snprintf(buf, len, "%s", tw_state_name(k->state));
 		break;
 	case TW_SC_AGE:
-		tw_fmt_ms(buf, len, k->age_ms);
+		snprintf(buf, len, "%llu", (unsigned long long)k->age_ms);
 		break;
 	case TW_SC_LEFT:
-		tw_fmt_ms(buf, len, k->expires_ms);
+		snprintf(buf, len, "%llu", (unsigned long long)k->expires_ms);
 		break;
 	case TW_SC_REUSE:
 		snprintf(buf, len, "%s", k->reuse ? "yes" : "no");
@@ -1063,6 +1135,52 @@ static void tw_json_sock(struct tw_json *j, const struct tw_sock *k,
 	tw_json_close(j, '}');
 }
 
+static void tw_stable_print(FILE *f, const struct tw_opts *o,
+			    const struct tw_sample *cur)
+{
+	struct tw_stable t = { .s = cur };
+	struct tw_col cols[TW_MAX_FIELDS];
+	char bad[TW_CELL_MAX];
+	unsigned int c;
+	int n;
+
+	if (o->fields) {
+		n = tw_col_pick(o->fields, tw_scols, TW_SC_MAX, t.col, bad,
+				sizeof(bad));
+		t.ncol = n > 0 ? (unsigned int)n : 0;
+	} else {
+		/* The netns column only in the all-namespace view. */
+		for (c = cur->sockets_all ? 0 : 1; c < TW_SC_MAX; c++)
+			t.col[t.ncol++] = c;
+	}
+	for (c = 0; c < t.ncol; c++)
+		cols[c] = tw_scols[t.col[c]];
+	tw_table(f, "", cols, t.ncol, cur->nrows, tw_scell, &t,
+		 !o->no_header);
+}
+
+/*
+ * -o FIELD,...: 0 when every name is a column of @view's table, else -1
+ * with the first unknown one in @bad and the known ones in @list.
+ */
+int tw_fields_check(enum tw_view view, const char *fields, char *bad,
+		    size_t badlen, char *list, size_t listlen)
+{
+	const struct tw_col *cols = view == TW_TOP ? tw_dcols : tw_scols;
+	unsigned int n = view == TW_TOP ? TW_DC_MAX : TW_SC_MAX, i;
+	unsigned int col[TW_MAX_FIELDS];
+	size_t len = 0;
+
+	if (tw_col_pick(fields, cols, n, col, bad, badlen) > 0)
+		return 0;
+	if (!*fields)
+		snprintf(bad, badlen, "%s", "");
+	for (i = 0; i < n && len < listlen; i++)
+		len += (size_t)snprintf(list + len, listlen - len, "%s%s",
+					i ? "," : "", cols[i].name);
+	return -1;
+}
+
 int tw_sockets(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	       const struct tw_sample *prev)
 {
@@ -1086,8 +1204,7 @@ int tw_sockets(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 		return 0;
 	}
 	tw_all_rates(f, NULL, cur, prev);
-	tw_table(f, "", tw_scols + !cur->sockets_all,
-		 TW_SC_MAX - !cur->sockets_all, cur->nrows, tw_scell, cur);
+	tw_stable_print(f, o, cur);
 	return 0;
 }
 

@@ -179,6 +179,43 @@ test_filters() {
 	check $? "--help: usage and examples on stdout"
 }
 
+# Tables that pipe: a header has as many fields as each row, -H drops it,
+# -o picks columns by their header names; what cannot apply is refused.
+test_tables() {
+	local d v
+	for d in 6.1 all2 held; do
+		for v in top sockets; do
+			tw --proc-dir "$F/$d" $v
+			awk 'NR == 1 { n = NF } NF != n { exit 1 }' "$tmp/out"
+			check $? "$v on $d: header and rows have as many fields"
+		done
+	done
+	tw --proc-dir "$F/6.1" -H sockets --rport 5000
+	[ "$rc" = 0 ] && [ "$(wc -l <"$tmp/out")" = 29 ] &&
+		! grep -q '^local' "$tmp/out"
+	check $? "sockets -H: the 29 rows, no header"
+	tw --proc-dir "$F/held" top -o remote,held_pressure_pct,failed
+	[ "$rc" = 0 ] && [ "$(head -1 "$tmp/out" | tr -s ' ')" = \
+		"remote held_pressure_pct failed" ] &&
+		grep -Eq '^127\.0\.0\.1:5000 +100\.0 +41$' "$tmp/out"
+	check $? "top -o remote,held_pressure_pct,failed: those, in that order"
+	tw --proc-dir "$F/6.1" top -o remote,held
+	[ "$rc" = 0 ] && grep -Eq '^127\.0\.0\.1:5000 +-$' "$tmp/out"
+	check $? "top -o held on a module without it: '-'"
+	tw --proc-dir "$F/6.1" -H -o state,age_ms sockets --sort age
+	[ "$rc" = 0 ] && awk 'NF != 2 || $1 !~ /^(TIME-WAIT|FIN-WAIT-2)$/ ||
+		(NR > 1 && $2 > last) { exit 1 } { last = $2 }' "$tmp/out"
+	check $? "sockets -H -o state,age_ms: ss's state names, ages in ms"
+	tw --proc-dir "$F/6.1" sockets -o local,age
+	[ "$rc" = 2 ] && [ ! -s "$tmp/out" ] &&
+		grep -q "unknown field 'age'.*age_ms" "$tmp/err"
+	check $? "-o with an unknown field: exit 2, the known ones listed"
+	tw --proc-dir "$F/6.1" -j top -o remote
+	check $(($rc != 2)) "-o with -j: refused (exit 2)"
+	tw --proc-dir "$F/6.1" -H
+	check $(($rc != 2)) "-H with the summary: refused (exit 2)"
+}
+
 # A newer module's in_range is taken as it is, not recomputed from the
 # rounded pressure (12.3% of 28,232 would give 3,473); a column to its
 # right that this twstat does not know is passed over.
@@ -378,10 +415,10 @@ test_watch() {
 	watch top 1 2
 	[ "$rc" = 0 ] && [ "$(grep -c '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]$' \
 		"$tmp/out")" = 2 ] &&
-		grep -q 'growth  full in' "$tmp/out" &&
+		grep -q 'growth_per_s  seconds_to_full' "$tmp/out" &&
 		grep -q '^rates  *entered [0-9.]*/s, ended [0-9.]*/s: timer' \
 			"$tmp/out" &&
-		grep -q '127.0.0.1:5000 .* +[3-6]\.[0-9]/s  *[0-9.]* s ' \
+		grep -q '127.0.0.1:5000 .* +[3-6]\.[0-9]  *[0-9.]*  *\[' \
 			"$tmp/out"
 	res=$?
 	check $res "top 1 2: timestamps, rates, growth and time to full"
@@ -421,6 +458,7 @@ test_watch() {
 test_golden
 test_prometheus
 test_filters
+test_tables
 test_in_range
 test_all_netns
 test_usage
