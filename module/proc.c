@@ -24,6 +24,7 @@
 #include <net/tcp_states.h>
 
 #include "compat.h"
+#include "tw_format.h"
 #include "tw_stats.h"
 
 #define TWS_ROWS	16
@@ -81,45 +82,64 @@ static void tws_show_pct(struct seq_file *m, const char *fmt, u64 n,
 	seq_printf(m, fmt, buf);
 }
 
-static const char *const tws_cause_names[TWS_END_MAX] = {
-	[TWS_END_TIMER]	= "timer",
-	[TWS_END_REUSE]	= "reuse",
-	[TWS_END_SYN]	= "syn",
-	[TWS_END_RST]	= "rst",
-	[TWS_END_PURGE]	= "purge",
-	[TWS_END_OTHER]	= "other",
-};
+/* The names are tw_format.h's, shared with twstat. */
+static const char *const tws_keys[TWF_K_MAX] = { TWF_KEY_NAMES };
+static const char *const tws_cause_names[] = { TWF_CAUSE_NAMES };
+static const char *const tws_role_names[] = { TWF_ROLE_NAMES };
+static const char *const tws_dcols[] = { TWF_DEST_COLS };
+static const char *const tws_scols[] = { TWF_SOCK_COLS };
+static const char *const tws_fcols[] = { TWF_FAIL_COLS };
 
-static const char *const tws_role_names[TWS_ROLE_MAX] = {
-	[TWS_ROLE_CLIENT]	= "client",
-	[TWS_ROLE_SERVER]	= "server",
-	[TWS_ROLE_OTHER]	= "other",
-};
+/* The module's enums and the format's lists name the same things. */
+static_assert(ARRAY_SIZE(tws_cause_names) == TWS_END_MAX);
+static_assert(ARRAY_SIZE(tws_role_names) == TWS_ROLE_MAX);
+static_assert(TWF_K_ENDED_OTHER - TWF_K_ENDED_TIMER + 1 == TWS_END_MAX);
+static_assert(TWF_K_ROLE_OTHER - TWF_K_ROLE_CLIENT + 1 == TWS_ROLE_MAX);
 
-static void tws_key(struct seq_file *m, const char *key, u64 val)
+/* Columns' widths, negative for left-aligned (seq_printf's "%-*s"). */
+static const int tws_dwidth[] = { -39, -47, 8, 8, 8, 8, 8, 13, 8, 8 };
+static const int tws_fwidth[] = { 14, 10, 8, 8, -39, -47, 0 };
+
+static_assert(ARRAY_SIZE(tws_dwidth) == ARRAY_SIZE(tws_dcols));
+static_assert(ARRAY_SIZE(tws_fwidth) == ARRAY_SIZE(tws_fcols));
+
+static void tws_header(struct seq_file *m, const char *const *names,
+		       const int *width, unsigned int n)
 {
-	seq_printf(m, "%-22s %llu\n", key, val);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		seq_printf(m, "%s%*s", i ? " " : "", width[i], names[i]);
+	seq_putc(m, '\n');
+}
+
+static void tws_key(struct seq_file *m, enum twf_key k, u64 val)
+{
+	seq_printf(m, "%-22s %llu\n", tws_keys[k], val);
+}
+
+/* Sysctls and ports, which are ints in the kernel. */
+static void tws_keyd(struct seq_file *m, enum twf_key k, int val)
+{
+	seq_printf(m, "%-22s %d\n", tws_keys[k], val);
 }
 
 static void tws_show_totals(struct seq_file *m, const struct tws_counters *c)
 {
-	tws_key(m, "entered", c->entered);
-	tws_key(m, "ended", tws_ended(c));
-	tws_key(m, "untracked", c->untracked);
-	tws_key(m, "overflow", c->overflow);
+	tws_key(m, TWF_K_ENTERED, c->entered);
+	tws_key(m, TWF_K_ENDED, tws_ended(c));
+	tws_key(m, TWF_K_UNTRACKED, c->untracked);
+	tws_key(m, TWF_K_OVERFLOW, c->overflow);
 }
 
 static void tws_show_ends(struct seq_file *m, const struct tws_counters *c)
 {
-	char key[24];
 	int i;
 
-	for (i = 0; i < TWS_END_MAX; i++) {
-		snprintf(key, sizeof(key), "ended_%s", tws_cause_names[i]);
-		tws_key(m, key, c->ended[i]);
-	}
-	tws_key(m, "rearmed", c->rearmed);
-	tws_key(m, "fin_wait2_to_time_wait", c->fw2_to_tw);
+	for (i = 0; i < TWS_END_MAX; i++)
+		tws_key(m, TWF_K_ENDED_TIMER + i, c->ended[i]);
+	tws_key(m, TWF_K_REARMED, c->rearmed);
+	tws_key(m, TWF_K_FIN_WAIT2_TO_TIME_WAIT, c->fw2_to_tw);
 }
 
 /* One line per power-of-two bucket of milliseconds, a column per cause. */
@@ -128,7 +148,7 @@ static void tws_show_life(struct seq_file *m, const struct tws_lifetimes *l)
 	char range[24];
 	int b, i;
 
-	seq_printf(m, "\n%-15s", "lifetime_ms");
+	seq_printf(m, "\n%-15s", TWF_LIFETIME);
 	for (i = 0; i < TWS_END_MAX; i++)
 		seq_printf(m, " %10s", tws_cause_names[i]);
 	seq_putc(m, '\n');
@@ -150,41 +170,38 @@ static void tws_show_life(struct seq_file *m, const struct tws_lifetimes *l)
 static void tws_show_net(struct seq_file *m, const struct tws_summary *s)
 {
 	unsigned int usable = s->ports_usable, i;
-	char local[64], remote[64], key[24];
+	char local[64], remote[64];
 
-	tws_key(m, "tw_count", s->live);
-	tws_key(m, "tw_fin_wait2", s->fw2);
+	tws_key(m, TWF_K_TW_COUNT, s->live);
+	tws_key(m, TWF_K_TW_FIN_WAIT2, s->fw2);
 	tws_show_totals(m, &s->sum);
-	seq_printf(m, "%-22s %u\n", "reuse_eligible", s->eligible);
-	seq_printf(m, "%-22s %d\n", "port_low", s->port_low);
-	seq_printf(m, "%-22s %d\n", "port_high", s->port_high);
-	seq_printf(m, "%-22s %u\n", "ports_reserved", s->ports_reserved);
-	seq_printf(m, "%-22s %d\n", "tcp_tw_reuse", s->reuse);
-	seq_printf(m, "%-22s %d\n", "tcp_timestamps", s->timestamps);
-	seq_printf(m, "%-22s %d\n", "tcp_max_tw_buckets", s->max_tw_buckets);
+	tws_key(m, TWF_K_REUSE_ELIGIBLE, s->eligible);
+	tws_keyd(m, TWF_K_PORT_LOW, s->port_low);
+	tws_keyd(m, TWF_K_PORT_HIGH, s->port_high);
+	tws_key(m, TWF_K_PORTS_RESERVED, s->ports_reserved);
+	tws_keyd(m, TWF_K_TCP_TW_REUSE, s->reuse);
+	tws_keyd(m, TWF_K_TCP_TIMESTAMPS, s->timestamps);
+	tws_keyd(m, TWF_K_TCP_MAX_TW_BUCKETS, s->max_tw_buckets);
 	if (TWS_HAVE_REUSE_DELAY)
-		seq_printf(m, "%-22s %u\n", "tcp_tw_reuse_delay_ms",
-			   s->reuse_delay_ms);
+		tws_key(m, TWF_K_TCP_TW_REUSE_DELAY_MS, s->reuse_delay_ms);
 	tws_show_ends(m, &s->sum);
-	tws_key(m, "tw_memory_bytes", s->tw_memory);
-	tws_key(m, "table_memory_bytes", s->table_memory);
-	for (i = 0; i < TWS_ROLE_MAX; i++) {
-		snprintf(key, sizeof(key), "role_%s", tws_role_names[i]);
-		tws_key(m, key, s->role[i]);
-	}
-	tws_key(m, "probe_missed", s->probe_missed);
-	tws_key(m, "events_dropped", s->events_dropped);
-	tws_key(m, "reconciled", s->sum.reconciled);
-	tws_key(m, "connect_failed", s->sum.connect_failed);
-	tws_key(m, "connect_failed_dropped", s->fails_dropped);
-	tws_key(m, "ports_bound", s->ports_bound);
-	tws_key(m, "ports_usable", usable);
-	tws_show_pct(m, "held_max_pressure      %s\n", s->held_max, usable);
-	tws_key(m, "held_unranked", s->held_left_out);
+	tws_key(m, TWF_K_TW_MEMORY_BYTES, s->tw_memory);
+	tws_key(m, TWF_K_TABLE_MEMORY_BYTES, s->table_memory);
+	for (i = 0; i < TWS_ROLE_MAX; i++)
+		tws_key(m, TWF_K_ROLE_CLIENT + i, s->role[i]);
+	tws_key(m, TWF_K_PROBE_MISSED, s->probe_missed);
+	tws_key(m, TWF_K_EVENTS_DROPPED, s->events_dropped);
+	tws_key(m, TWF_K_RECONCILED, s->sum.reconciled);
+	tws_key(m, TWF_K_CONNECT_FAILED, s->sum.connect_failed);
+	tws_key(m, TWF_K_CONNECT_FAILED_DROPPED, s->fails_dropped);
+	tws_key(m, TWF_K_PORTS_BOUND, s->ports_bound);
+	tws_key(m, TWF_K_PORTS_USABLE, usable);
+	seq_printf(m, "%-22s ", tws_keys[TWF_K_HELD_MAX_PRESSURE]);
+	tws_show_pct(m, "%s\n", s->held_max, usable);
+	tws_key(m, TWF_K_HELD_UNRANKED, s->held_left_out);
 
-	seq_printf(m, "\n%-39s %-47s %8s %8s %8s %8s %8s %13s %8s %8s\n",
-		   "local", "remote", "tw", "reusable", "ports", "pressure",
-		   "held", "held_pressure", "failed", "in_range");
+	seq_putc(m, '\n');
+	tws_header(m, tws_dcols, tws_dwidth, ARRAY_SIZE(tws_dcols));
 	for (i = 0; i < s->ntop; i++) {
 		const struct tws_top *t = &s->top[i];
 
@@ -209,13 +226,13 @@ static void tws_show_departed(struct seq_file *m, struct tws_summary *s)
 {
 	unsigned int n = tws_departed(&s->sum, &s->life);
 
-	seq_printf(m, "\n%-22s %s\n", "netns", "departed");
-	tws_key(m, "namespaces", n);
+	seq_printf(m, "\n%-22s %s\n", TWF_NETNS, TWF_DEPARTED);
+	tws_key(m, TWF_K_NAMESPACES, n);
 	tws_show_totals(m, &s->sum);
 	tws_show_ends(m, &s->sum);
-	tws_key(m, "reconciled", s->sum.reconciled);
-	tws_key(m, "connect_failed", s->sum.connect_failed);
-	tws_key(m, "module_memory_bytes", tws_table_memory());
+	tws_key(m, TWF_K_RECONCILED, s->sum.reconciled);
+	tws_key(m, TWF_K_CONNECT_FAILED, s->sum.connect_failed);
+	tws_key(m, TWF_K_MODULE_MEMORY_BYTES, tws_table_memory());
 	tws_show_life(m, &s->life);
 }
 
@@ -254,7 +271,7 @@ static int tws_stats_show(struct seq_file *m, void *v)
 		return ok ? 0 : -ENOENT;
 	}
 	while (tws_summarize(NULL, &cursor, &h, s)) {
-		seq_printf(m, "%s%-22s %u\n", first ? "" : "\n", "netns",
+		seq_printf(m, "%s%-22s %u\n", first ? "" : "\n", TWF_NETNS,
 			   s->netns);
 		tws_show_net(m, s);
 		first = false;
@@ -339,20 +356,21 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	struct tws_reader *r = m->private;
 	const struct tws_row *row = v;
 	unsigned long now = jiffies;
+	int sw[] = { 0, 0, -9, 8, 10, 5, 6, 0 };
 	char local[64], remote[64];
 	int w;
 	long left;
 
+	BUILD_BUG_ON(ARRAY_SIZE(sw) != ARRAY_SIZE(tws_scols));
 	if (v == SEQ_START_TOKEN) {
 		tws_lock();
 		r->width = tws_any_v6(r->scope == TWS_SCOPE_OWN ? r->net :
 				      NULL) ? TWS_WIDTH_V6 : TWS_WIDTH_V4;
 		tws_unlock();
 		if (r->scope == TWS_SCOPE_ALL)
-			seq_printf(m, "%-10s ", "netns");
-		seq_printf(m, "%-*s %-*s %-9s %8s %10s %5s %6s %s\n",
-			   r->width, "local", r->width, "remote", "state",
-			   "age_ms", "expires_ms", "reuse", "rearms", "role");
+			seq_printf(m, "%-10s ", TWF_NETNS);
+		sw[0] = sw[1] = -r->width;
+		tws_header(m, tws_scols, sw, ARRAY_SIZE(tws_scols));
 		return 0;
 	}
 	w = r->width ?: TWS_WIDTH_V6;
@@ -365,7 +383,7 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 		seq_printf(m, "%-10u ", row->netns);
 	seq_printf(m, "%-*s %-*s %-9s %8u %10u %5s %6u %s\n", w, local,
 		   w, remote,
-		   row->substate == TCP_FIN_WAIT2 ? "FIN_WAIT2" : "TIME_WAIT",
+		   row->substate == TCP_FIN_WAIT2 ? TWF_FIN_WAIT2 : TWF_TIME_WAIT,
 		   jiffies_to_msecs(now - row->born),
 		   left > 0 ? jiffies_to_msecs(left) : 0,
 		   row->eligible ? "yes" : "no", row->rearms,
@@ -434,9 +452,8 @@ static int tws_failures_show(struct seq_file *m, void *v)
 	if (!f)
 		return -ENOMEM;
 	if (r->scope == TWS_SCOPE_ALL)
-		seq_printf(m, "%-10s ", "netns");
-	seq_printf(m, "%14s %10s %8s %8s %-39s %-47s %s\n", "time",
-		   "age_ms", "count", "pid", "local", "remote", "comm");
+		seq_printf(m, "%-10s ", TWF_NETNS);
+	tws_header(m, tws_fcols, tws_fwidth, ARRAY_SIZE(tws_fcols));
 	tws_lock();
 	tws_sync(true);
 	if (r->scope == TWS_SCOPE_OWN) {

@@ -243,6 +243,17 @@ dests() {
 		/proc/tw_stats
 }
 
+# sock_cols NS NAME...: columns NAME... (found by the header) of each row
+# of NS's /proc/tw_sockets.
+sock_cols() {
+	local ns=$1
+	shift
+	in_ns "$ns" awk -v want="$*" 'NR == 1 { n = split(want, w, " ")
+			for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{ l = $(c[w[1]]); for (i = 2; i <= n; i++) l = l " " $(c[w[i]])
+		  print l }' /proc/tw_sockets
+}
+
 # sockets_width NS: where /proc/tw_sockets' "remote" column starts, less
 # one, if every row's remote address starts there too (else nothing).
 sockets_width() {

@@ -92,8 +92,8 @@ check_eq "fin_wait2_to_time_wait counted the 15" $((moved + 15)) \
 check_eq "rearmed did not count the moves" "$rearmed" \
 	"$(field "$ns" rearmed)"
 check_eq "nor did their rows' rearms" 15 \
-	"$(in_ns "$ns" awk '$2 == "127.0.0.1:5004" && $7 == 0' \
-		/proc/tw_sockets | wc -l)"
+	"$(sock_cols "$ns" remote rearms |
+		awk '$1 == "127.0.0.1:5004" && $2 == 0' | wc -l)"
 # What a failure above needs to be read: hits missed are mended by a walk.
 echo "# probe_missed $(field "$ns" probe_missed)," \
 	"events_dropped $(field "$ns" events_dropped)"

@@ -81,7 +81,7 @@ check_eq "ended_rst stays 0" 0 "$(field "$keep" ended_rst)"
 # start again.  tcp_rfc1337=1 because our answering ACK reaches a peer
 # socket that is gone, whose RST would otherwise end the TIME_WAIT.
 expires() {
-	in_ns "$1" awk -v l="$2" '$1 == l { print $5 }' /proc/tw_sockets
+	sock_cols "$1" local expires_ms | awk -v l="$2" '$1 == l { print $2 }'
 }
 expires_below() {
 	[ "$(expires "$1" "$2")" -lt "$3" ]
@@ -90,7 +90,7 @@ lk=$(kv "$l4" local)
 wait_until 10 expires_below "$keep" "$lk" 57000 || die "no time passes"
 rearmed=$(field "$keep" rearmed)
 # 6.1 also restarts the timer on an RST it ignores (the one above).
-rearms=$(in_ns "$keep" awk -v l="$lk" '$1 == l { print $7 }' /proc/tw_sockets)
+rearms=$(sock_cols "$keep" local rearms | awk -v l="$lk" '$1 == l { print $2 }')
 moved=$(field "$keep" fin_wait2_to_time_wait)
 sent=${EPOCHREALTIME/./}
 seg "$keep" "$l4" FA $(($(kv "$l4" rcv_nxt) - 1)) || die "tw_gen seg"
@@ -103,7 +103,7 @@ took=$(((${EPOCHREALTIME/./} - sent) / 1000))
 echo "# expires_ms $left, $took ms after the FIN was sent"
 check "expires_ms is back at 60 s" test "$left" -ge $((60000 - took - 100))
 check_eq "its row counts one more restart" $((rearms + 1)) \
-	"$(in_ns "$keep" awk -v l="$lk" '$1 == l { print $7 }' /proc/tw_sockets)"
+	"$(sock_cols "$keep" local rearms | awk -v l="$lk" '$1 == l { print $2 }')"
 # ss prints the kernel's own timer, truncated to seconds ("59sec",
 # "1min"); read between two reads of ours, it lies between them.
 ss_timer_between() {
@@ -145,9 +145,9 @@ check_eq "rows: server on the listener's port" "2 127.0.0.1:7501" \
 	"$(in_ns "$roles" awk '$8 == "server" { n++; l = $1 }
 		END { print n, l }' /proc/tw_sockets)"
 check_eq "rows: other on port 5555" "127.0.0.1:5555" \
-	"$(in_ns "$roles" awk '$8 == "other" { print $1 }' /proc/tw_sockets)"
+	"$(sock_cols "$roles" local role | awk '$2 == "other" { print $1 }')"
 check_eq "rows: 3 clients" 3 \
-	"$(in_ns "$roles" awk '$8 == "client"' /proc/tw_sockets | wc -l)"
+	"$(sock_cols "$roles" role | grep -c '^client$')"
 check "entered - ended_* = tw_count = sockstat tw" \
 	wait_until 5 identity "$roles"
 

@@ -248,8 +248,8 @@ check_eq "fin_wait2_to_time_wait counted each move once" "$MOVES" \
 # A move is not a restart: rearmed and the rows' rearms leave it out.
 check_eq "no moved row left counts it as a restart" \
 	"$(ss_rows "$mv" time-wait | wc -l) $(ss_rows "$mv" time-wait | wc -l)" \
-	"$(in_ns "$mv" awk 'NR > 1 { n++; r += $7 == 0 } END { print n + 0, r + 0 }' \
-		/proc/tw_sockets)"
+	"$(sock_cols "$mv" rearms |
+		awk '{ n++; r += $1 == 0 } END { print n + 0, r + 0 }')"
 check_eq "nor does rearmed" 0 "$(field "$mv" rearmed)"
 check "their namespace's identity holds" \
 	wait_until 10 identity "$mv"

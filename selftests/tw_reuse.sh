@@ -21,7 +21,7 @@ in_ns "$ns" "$TW_GEN" pairs --no-listen -n 6 -p 7000 || die "tw_gen"
 wait_until 5 counts_settled "$ns" 6 || die "6 TIME_WAITs"
 check_eq "tcp_tw_reuse=0: none eligible" 0 "$(field "$ns" reuse_eligible)"
 check_eq "tcp_tw_reuse=0: no row says yes" 0 \
-	"$(in_ns "$ns" awk 'NR > 1 && $6 == "yes"' /proc/tw_sockets | wc -l)"
+	"$(sock_cols "$ns" reuse | grep -c '^yes$')"
 check_eq "and connect() fails" EADDRNOTAVAIL \
 	"$(in_ns "$ns" "$TW_GEN" connect -a 127.0.0.1 -p 7000)"
 
@@ -29,7 +29,7 @@ in_ns "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
 check "tcp_tw_reuse=1 with timestamps: all 6 eligible after the delay" \
 	wait_until 5 eligible_is "$ns" 6
 check_eq "every row says yes" 6 \
-	"$(in_ns "$ns" awk 'NR > 1 && $6 == "yes"' /proc/tw_sockets | wc -l)"
+	"$(sock_cols "$ns" reuse | grep -c '^yes$')"
 recycled=$(nstat_get "$ns" TcpExtTWRecycled)
 ended=$(field "$ns" ended)
 check_eq "connect() takes one over" ok \

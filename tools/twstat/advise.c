@@ -23,16 +23,16 @@
 #include "output.h"
 #include "twstat.h"
 
-#define TW_ADVISE_KEYS	(TW_BIT(TW_K_TW_COUNT) | TW_BIT(TW_K_OVERFLOW) | \
-			 TW_BIT(TW_K_PORT_LOW) | TW_BIT(TW_K_PORT_HIGH) | \
-			 TW_BIT(TW_K_PORTS_RESERVED) | \
-			 TW_BIT(TW_K_TCP_TW_REUSE) | \
-			 TW_BIT(TW_K_TCP_TIMESTAMPS) | \
-			 TW_BIT(TW_K_TCP_MAX_TW_BUCKETS) | \
-			 TW_BIT(TW_K_ENDED_REUSE) | \
-			 TW_BIT(TW_K_TW_MEMORY_BYTES) | \
-			 TW_BIT(TW_K_ROLE_CLIENT) | \
-			 TW_BIT(TW_K_ROLE_SERVER) | TW_BIT(TW_K_ROLE_OTHER))
+#define TW_ADVISE_KEYS	(TW_BIT(TWF_K_TW_COUNT) | TW_BIT(TWF_K_OVERFLOW) | \
+			 TW_BIT(TWF_K_PORT_LOW) | TW_BIT(TWF_K_PORT_HIGH) | \
+			 TW_BIT(TWF_K_PORTS_RESERVED) | \
+			 TW_BIT(TWF_K_TCP_TW_REUSE) | \
+			 TW_BIT(TWF_K_TCP_TIMESTAMPS) | \
+			 TW_BIT(TWF_K_TCP_MAX_TW_BUCKETS) | \
+			 TW_BIT(TWF_K_ENDED_REUSE) | \
+			 TW_BIT(TWF_K_TW_MEMORY_BYTES) | \
+			 TW_BIT(TWF_K_ROLE_CLIENT) | \
+			 TW_BIT(TWF_K_ROLE_SERVER) | TW_BIT(TWF_K_ROLE_OTHER))
 #define TW_ITEMS	8
 #define TW_PORT_FLOOR	1024
 #define TW_PORT_TOP	65535
@@ -67,7 +67,7 @@ static __printf(3, 4) void tw_say(struct tw_finding *fd, const char *cmd,
 	snprintf(it->cmd, sizeof(it->cmd), "%s", cmd ? cmd : "");
 }
 
-static unsigned long long tw_v(const struct tw_ns *ns, enum tw_key k)
+static unsigned long long tw_v(const struct tw_ns *ns, enum twf_key k)
 {
 	return (unsigned long long)ns->val[k];
 }
@@ -75,10 +75,10 @@ static unsigned long long tw_v(const struct tw_ns *ns, enum tw_key k)
 /* The age rule of this kernel, told by the key only 6.14+ has. */
 static uint64_t tw_age_rule(const struct tw_ns *ns, char *buf, size_t len)
 {
-	if (ns->have & TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS)) {
+	if (ns->have & TW_BIT(TWF_K_TCP_TW_REUSE_DELAY_MS)) {
 		snprintf(buf, len, "once it has been in TIME_WAIT for %llu ms (tcp_tw_reuse_delay, Linux 6.14 and later)",
-			 tw_v(ns, TW_K_TCP_TW_REUSE_DELAY_MS));
-		return ns->val[TW_K_TCP_TW_REUSE_DELAY_MS];
+			 tw_v(ns, TWF_K_TCP_TW_REUSE_DELAY_MS));
+		return ns->val[TWF_K_TCP_TW_REUSE_DELAY_MS];
 	}
 	snprintf(buf, len, "once the peer's last timestamp is 1 s old (the rule before Linux 6.14)");
 	return 1000;
@@ -87,14 +87,14 @@ static uint64_t tw_age_rule(const struct tw_ns *ns, char *buf, size_t len)
 static void tw_reuse_off(struct tw_finding *fd, const struct tw_ns *ns,
 			 const char *remote, const char *rule)
 {
-	if (ns->val[TW_K_TCP_TW_REUSE] == 2)
+	if (ns->val[TWF_K_TCP_TW_REUSE] == 2)
 		tw_say(fd, "sysctl -w net.ipv4.tcp_tw_reuse=1",
 		       "tcp_tw_reuse is 2, loopback only, and %s is not loopback. Setting it to 1 lets connect() take over a TIME_WAIT port to it instead of failing with EADDRNOTAVAIL, if the peer sends TCP timestamps, %s:",
 		       remote, rule);
 	else
 		tw_say(fd, "sysctl -w net.ipv4.tcp_tw_reuse=1",
 		       "tcp_tw_reuse is off (%llu). Turning it on lets connect() take over a TIME_WAIT port to %s instead of failing with EADDRNOTAVAIL, if the peer sends TCP timestamps, %s:",
-		       tw_v(ns, TW_K_TCP_TW_REUSE), remote, rule);
+		       tw_v(ns, TWF_K_TCP_TW_REUSE), remote, rule);
 }
 
 static void tw_reuse_on(struct tw_finding *fd, const struct tw_ns *ns,
@@ -106,30 +106,30 @@ static void tw_reuse_on(struct tw_finding *fd, const struct tw_ns *ns,
 	if (h->d->reusable) {
 		tw_say(fd, NULL,
 		       "tcp_tw_reuse is on (%llu) and works here: %llu of the %llu sockets are reusable now, so connect() takes one over instead of failing with EADDRNOTAVAIL (%llu taken over in this namespace since load). It keeps up while sockets become reusable, %s, faster than new connections come.",
-		       tw_v(ns, TW_K_TCP_TW_REUSE),
+		       tw_v(ns, TWF_K_TCP_TW_REUSE),
 		       (unsigned long long)h->d->reusable,
 		       (unsigned long long)h->d->tw,
-		       tw_v(ns, TW_K_ENDED_REUSE), rule);
+		       tw_v(ns, TWF_K_ENDED_REUSE), rule);
 		return;
 	}
 	if (fd->agg->rows && fd->agg->max_age_ms < rule_ms) {
 		tw_say(fd, NULL,
 		       "tcp_tw_reuse is on (%llu), but none of these sockets is reusable yet: a socket becomes reusable %s, and connections come faster than that.",
-		       tw_v(ns, TW_K_TCP_TW_REUSE), rule);
+		       tw_v(ns, TWF_K_TCP_TW_REUSE), rule);
 		return;
 	}
 	tw_say(fd, NULL,
 	       "tcp_tw_reuse is on (%llu), but none of these sockets is reusable: %s does not send TCP timestamps, which reuse needs. Enabling them there (net.ipv4.tcp_timestamps=1 on a Linux peer) would let reuse work.",
-	       tw_v(ns, TW_K_TCP_TW_REUSE), remote);
+	       tw_v(ns, TWF_K_TCP_TW_REUSE), remote);
 }
 
 static void tw_range(struct tw_finding *fd, const struct tw_ns *ns)
 {
-	unsigned long long lo = tw_v(ns, TW_K_PORT_LOW);
-	unsigned long long hi = tw_v(ns, TW_K_PORT_HIGH);
+	unsigned long long lo = tw_v(ns, TWF_K_PORT_LOW);
+	unsigned long long hi = tw_v(ns, TWF_K_PORT_HIGH);
 	long long now = (long long)tw_usable(ns);
 	long long wide = TW_PORT_TOP - TW_PORT_FLOOR + 1 -
-			 tw_port_key(ns, TW_K_PORTS_RESERVED);
+			 tw_port_key(ns, TWF_K_PORTS_RESERVED);
 	char cmd[160];
 
 	if (lo <= TW_PORT_FLOOR && hi >= TW_PORT_TOP) {
@@ -149,17 +149,17 @@ static void tw_range(struct tw_finding *fd, const struct tw_ns *ns)
 static void tw_client(struct tw_finding *fd, const struct tw_ns *ns,
 		      const char *remote)
 {
-	uint64_t reuse = ns->val[TW_K_TCP_TW_REUSE], rule_ms;
+	uint64_t reuse = ns->val[TWF_K_TCP_TW_REUSE], rule_ms;
 	bool loop = tw_addr_loopback(&fd->h->d->remote);
 	char rule[160];
 
 	rule_ms = tw_age_rule(ns, rule, sizeof(rule));
 	if (reuse != 1 && !(reuse == 2 && loop)) {
 		tw_reuse_off(fd, ns, remote, rule);
-		if (!ns->val[TW_K_TCP_TIMESTAMPS])
+		if (!ns->val[TWF_K_TCP_TIMESTAMPS])
 			tw_say(fd, "sysctl -w net.ipv4.tcp_timestamps=1",
 			       "It also needs TCP timestamps, which are off here:");
-	} else if (!ns->val[TW_K_TCP_TIMESTAMPS]) {
+	} else if (!ns->val[TWF_K_TCP_TIMESTAMPS]) {
 		tw_say(fd, "sysctl -w net.ipv4.tcp_timestamps=1",
 		       "tcp_tw_reuse is on, but TCP timestamps are off here, so it cannot take any socket over:");
 	} else {
@@ -174,8 +174,8 @@ static void tw_client(struct tw_finding *fd, const struct tw_ns *ns,
 static void tw_server(struct tw_finding *fd, const struct tw_ns *ns)
 {
 	const struct tw_agg *a = fd->agg;
-	unsigned long long lo = tw_v(ns, TW_K_PORT_LOW);
-	unsigned long long hi = tw_v(ns, TW_K_PORT_HIGH);
+	unsigned long long lo = tw_v(ns, TWF_K_PORT_LOW);
+	unsigned long long hi = tw_v(ns, TWF_K_PORT_HIGH);
 	char cmd[160];
 	int port = a->server_port;
 
@@ -271,23 +271,23 @@ static void tw_dest_finding(struct tw_finding *fd, const struct tw_ns *ns)
 static void tw_table_finding(struct tw_finding *fd, const struct tw_ns *ns,
 			     double fill)
 {
-	unsigned long long count = tw_v(ns, TW_K_TW_COUNT);
-	unsigned long long max = tw_v(ns, TW_K_TCP_MAX_TW_BUCKETS);
-	unsigned long long server = tw_v(ns, TW_K_ROLE_SERVER);
-	unsigned long long other = tw_v(ns, TW_K_ROLE_CLIENT) +
-				   tw_v(ns, TW_K_ROLE_OTHER);
-	uint64_t each = count ? ns->val[TW_K_TW_MEMORY_BYTES] / count : 0;
+	unsigned long long count = tw_v(ns, TWF_K_TW_COUNT);
+	unsigned long long max = tw_v(ns, TWF_K_TCP_MAX_TW_BUCKETS);
+	unsigned long long server = tw_v(ns, TWF_K_ROLE_SERVER);
+	unsigned long long other = tw_v(ns, TWF_K_ROLE_CLIENT) +
+				   tw_v(ns, TWF_K_ROLE_OTHER);
+	uint64_t each = count ? ns->val[TWF_K_TW_MEMORY_BYTES] / count : 0;
 	char pct[16], b1[32], b2[32], cmd[160];
 
 	fd->side = server > other ? "server" : "client";
 	snprintf(fd->title, sizeof(fd->title),
 		 "TIME_WAIT table: %llu of %llu sockets (%s of tcp_max_tw_buckets), %llu overflowed since load",
 		 count, max, tw_fmt_pct(pct, sizeof(pct), fill),
-		 tw_v(ns, TW_K_OVERFLOW));
-	if (ns->val[TW_K_OVERFLOW])
+		 tw_v(ns, TWF_K_OVERFLOW));
+	if (ns->val[TWF_K_OVERFLOW])
 		tw_say(fd, NULL,
 		       "%llu connections since load closed without TIME_WAIT because the table was full; the kernel logs \"TCP: time wait bucket table overflow\". They lose TIME_WAIT's protection against old duplicate segments.",
-		       tw_v(ns, TW_K_OVERFLOW));
+		       tw_v(ns, TWF_K_OVERFLOW));
 	if (server > other)
 		tw_say(fd, NULL,
 		       "Most of them (%llu) are on the server side: this host closes first. tcp_tw_reuse cannot help those; keep-alive, connection pooling on the clients, or letting the clients close first is the fix.",
@@ -321,8 +321,8 @@ static size_t tw_findings(const struct tw_opts *o, const struct tw_sample *cur,
 			  const struct tw_ns *ns, struct tw_finding *fd,
 			  char *quiet, size_t qlen)
 {
-	double max = (double)ns->val[TW_K_TCP_MAX_TW_BUCKETS];
-	double fill = max > 0 ? 100.0 * (double)ns->val[TW_K_TW_COUNT] /
+	double max = (double)ns->val[TWF_K_TCP_MAX_TW_BUCKETS];
+	double fill = max > 0 ? 100.0 * (double)ns->val[TWF_K_TW_COUNT] /
 				max : -1;
 	char a[TW_CELL_MAX], p1[16], p2[16], p3[16];
 	size_t n = 0, i;
@@ -335,7 +335,7 @@ static size_t tw_findings(const struct tw_opts *o, const struct tw_sample *cur,
 		fd[n].agg = tw_agg_of(cur, &h[i]);
 		tw_dest_finding(&fd[n++], ns);
 	}
-	if (fill >= o->threshold || ns->val[TW_K_OVERFLOW]) {
+	if (fill >= o->threshold || ns->val[TWF_K_OVERFLOW]) {
 		memset(&fd[n], 0, sizeof(fd[n]));
 		tw_table_finding(&fd[n++], ns, fill);
 	}
@@ -350,12 +350,12 @@ static size_t tw_findings(const struct tw_opts *o, const struct tw_sample *cur,
 			 tw_fmt_pct(p1, sizeof(p1), h[0].d->pressure),
 			 tw_fmt_pct(p2, sizeof(p2), o->threshold),
 			 tw_fmt_pct(p3, sizeof(p3), fill),
-			 tw_v(ns, TW_K_TW_COUNT), (unsigned long long)max);
+			 tw_v(ns, TWF_K_TW_COUNT), (unsigned long long)max);
 	else
 		snprintf(quiet, qlen,
 			 "Nothing is hot: no destination holds ports in the range; the TIME_WAIT table is %s full (%llu of %llu sockets).",
 			 tw_fmt_pct(p3, sizeof(p3), fill),
-			 tw_v(ns, TW_K_TW_COUNT), (unsigned long long)max);
+			 tw_v(ns, TWF_K_TW_COUNT), (unsigned long long)max);
 	return 0;
 }
 

@@ -16,72 +16,27 @@
 
 #include "parse.h"
 
-static const char *const tw_key_names[TW_K_MAX] = {
-	[TW_K_TW_COUNT]			= "tw_count",
-	[TW_K_TW_FIN_WAIT2]		= "tw_fin_wait2",
-	[TW_K_ENTERED]			= "entered",
-	[TW_K_ENDED]			= "ended",
-	[TW_K_UNTRACKED]		= "untracked",
-	[TW_K_OVERFLOW]			= "overflow",
-	[TW_K_REUSE_ELIGIBLE]		= "reuse_eligible",
-	[TW_K_PORT_LOW]			= "port_low",
-	[TW_K_PORT_HIGH]		= "port_high",
-	[TW_K_PORTS_RESERVED]		= "ports_reserved",
-	[TW_K_TCP_TW_REUSE]		= "tcp_tw_reuse",
-	[TW_K_TCP_TIMESTAMPS]		= "tcp_timestamps",
-	[TW_K_TCP_MAX_TW_BUCKETS]	= "tcp_max_tw_buckets",
-	[TW_K_TCP_TW_REUSE_DELAY_MS]	= "tcp_tw_reuse_delay_ms",
-	[TW_K_ENDED_TIMER]		= "ended_timer",
-	[TW_K_ENDED_REUSE]		= "ended_reuse",
-	[TW_K_ENDED_SYN]		= "ended_syn",
-	[TW_K_ENDED_RST]		= "ended_rst",
-	[TW_K_ENDED_PURGE]		= "ended_purge",
-	[TW_K_ENDED_OTHER]		= "ended_other",
-	[TW_K_REARMED]			= "rearmed",
-	[TW_K_FIN_WAIT2_TO_TIME_WAIT]	= "fin_wait2_to_time_wait",
-	[TW_K_TW_MEMORY_BYTES]		= "tw_memory_bytes",
-	[TW_K_TABLE_MEMORY_BYTES]	= "table_memory_bytes",
-	[TW_K_ROLE_CLIENT]		= "role_client",
-	[TW_K_ROLE_SERVER]		= "role_server",
-	[TW_K_ROLE_OTHER]		= "role_other",
-	[TW_K_CONNECT_FAILED]		= "connect_failed",
-	[TW_K_PORTS_BOUND]		= "ports_bound",
-	[TW_K_PORTS_USABLE]		= "ports_usable",
-	[TW_K_NAMESPACES]		= "namespaces",
-};
+/* The names are the module's own (module/tw_format.h). */
+static const char *const tw_key_names[TWF_K_MAX] = { TWF_KEY_NAMES };
+static const char *const tw_role_names[TW_ROLE_MAX] = { TWF_ROLE_NAMES };
+static const char *const tw_dest_cols[] = { TWF_DEST_COLS };
+static const char *const tw_fail_cols[] = { TWF_FAIL_COLS };
+static const char *const tw_sock_cols[] = { TWF_SOCK_COLS };
 
-static const char *const tw_role_names[TW_ROLE_MAX] = {
-	[TW_ROLE_CLIENT]	= "client",
-	[TW_ROLE_SERVER]	= "server",
-	[TW_ROLE_OTHER]		= "other",
-};
-
-static const char *const tw_dest_cols[] = {
-	"local", "remote", "tw", "reusable", "ports", "pressure",
-};
-
-/* Right of the known ones in newer modules; found by name. */
-static const char *const tw_dest_more[] = {
-	"held", "held_pressure", "failed", "in_range",
-};
-
-static const char *const tw_fail_cols[] = {
-	"time", "age_ms", "count", "pid", "local", "remote", "comm",
-};
-
-static const char *const tw_sock_cols[] = {
-	"local", "remote", "state", "age_ms", "expires_ms", "reuse",
-	"rearms", "role",
-};
-
-#define TW_DEST_COLS		ARRAY_SIZE(tw_dest_cols)
+/*
+ * Every module has the first TW_DEST_COLS columns; those right of them
+ * (tw_dest_more) came later and are found by name.
+ */
+#define TW_DEST_COLS		6
+#define tw_dest_more		(tw_dest_cols + TW_DEST_COLS)
+#define TW_DEST_MORE		(ARRAY_SIZE(tw_dest_cols) - TW_DEST_COLS)
 #define TW_SOCK_COLS		ARRAY_SIZE(tw_sock_cols)
 #define TW_FAIL_COLS		ARRAY_SIZE(tw_fail_cols)
-#define TW_DEST_MORE		ARRAY_SIZE(tw_dest_more)
 
-const char *tw_key_name(enum tw_key k)
+
+const char *tw_key_name(enum twf_key k)
 {
-	return k < TW_K_MAX ? tw_key_names[k] : "?";
+	return k < TWF_K_MAX ? tw_key_names[k] : "?";
 }
 
 const char *tw_role_name(enum tw_role r)
@@ -94,7 +49,7 @@ const char *tw_cause_name(int cause)
 	if (cause < 0 || cause >= TW_CAUSES)
 		return "?";
 	/* "ended_timer" -> "timer" */
-	return tw_key_names[TW_K_ENDED_TIMER + cause] + strlen("ended_");
+	return tw_key_names[TWF_K_ENDED_TIMER + cause] + strlen("ended_");
 }
 
 /* --- errors and the line reader ---------------------------------------- */
@@ -388,13 +343,14 @@ static int tw_key_line(struct tw_lines *r, struct tw_ns *ns,
 	if (r->ntok != 2 || !tw_key_syntax(r->tok[0]))
 		return tw_fail(err, r->no, "expected 'name value', got '%.40s'",
 				r->buf);
-	if (!strcmp(r->tok[0], "netns"))
+	if (!strcmp(r->tok[0], TWF_NETNS))
 		return tw_fail(err, r->no, "'netns' inside a block (a block was cut?)");
-	for (k = 0; k < TW_K_MAX; k++)
+	for (k = 0; k < TWF_K_MAX; k++)
 		if (!strcmp(r->tok[0], tw_key_names[k]))
 			break;
-	if (k == TW_K_MAX)
-		return 0;		/* a newer module's key: skip */
+	/* A newer module's key; a percentage twstat takes from the table. */
+	if (k == TWF_K_MAX || k == TWF_K_HELD_MAX_PRESSURE)
+		return 0;
 	if (ns->have & TW_BIT(k))
 		return tw_fail(err, r->no, "duplicate key '%s'", r->tok[0]);
 	if (tw_number(r, r->tok[1], r->tok[0], &ns->val[k], err))
@@ -556,8 +512,8 @@ static int tw_life_header(struct tw_lines *r, struct tw_ns *ns,
 {
 	unsigned int i;
 
-	if (!r->ntok || strcmp(r->tok[0], "lifetime_ms"))
-		return tw_fail(err, r->no, "missing lifetime header (expected 'lifetime_ms')");
+	if (!r->ntok || strcmp(r->tok[0], TWF_LIFETIME))
+		return tw_fail(err, r->no, "missing lifetime header (expected '" TWF_LIFETIME "')");
 	if (r->ntok < 2 || r->ntok > TW_MAX_CAUSES + 1)
 		return tw_fail(err, r->no, "lifetime header: %u causes, expected 1 to %u",
 				r->ntok - 1, TW_MAX_CAUSES);
@@ -622,9 +578,9 @@ static int tw_life(struct tw_lines *r, struct tw_ns *ns,
 static int tw_netns_line(struct tw_lines *r, struct tw_ns *ns,
 			  struct tw_error *err)
 {
-	if (r->ntok != 2 || strcmp(r->tok[0], "netns"))
+	if (r->ntok != 2 || strcmp(r->tok[0], TWF_NETNS))
 		return tw_fail(err, r->no, "expected 'netns INODE' or 'netns departed'");
-	if (!strcmp(r->tok[1], "departed")) {
+	if (!strcmp(r->tok[1], TWF_DEPARTED)) {
 		ns->departed = true;
 		return 0;
 	}
@@ -688,7 +644,7 @@ static int tw_stats_body(struct tw_lines *r, const struct tw_limits *lim,
 
 	if (rc <= 0)
 		return rc ? -1 : tw_fail(err, 1, "empty file");
-	st->all = r->ntok && !strcmp(r->tok[0], "netns");
+	st->all = r->ntok && !strcmp(r->tok[0], TWF_NETNS);
 	for (;;) {
 		rc = tw_block(r, lim, st, &cap, err);
 		if (rc < 0)
@@ -732,9 +688,9 @@ int tw_parse_stats(FILE *f, const struct tw_limits *lim,
 static int tw_state(struct tw_lines *r, const char *s, struct tw_sock *k,
 		     struct tw_error *err)
 {
-	if (!strcmp(s, "TIME_WAIT"))
+	if (!strcmp(s, TWF_TIME_WAIT))
 		k->state = TW_TIME_WAIT;
-	else if (!strcmp(s, "FIN_WAIT2"))
+	else if (!strcmp(s, TWF_FIN_WAIT2))
 		k->state = TW_FIN_WAIT2;
 	else
 		return tw_fail(err, r->no, "state: expected TIME_WAIT or FIN_WAIT2, got '%.32s'",
@@ -803,7 +759,7 @@ static int tw_table_head(struct tw_lines *r, const char *const *cols,
 
 	if (rc <= 0)
 		return rc ? -1 : tw_fail(err, 1, "empty file (no header line)");
-	*off = r->ntok && !strcmp(r->tok[0], "netns");
+	*off = r->ntok && !strcmp(r->tok[0], TWF_NETNS);
 	*all = *off;
 	return tw_header(r, *off, cols, n, what, err);
 }

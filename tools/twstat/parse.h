@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "compiler.h"
+#include "tw_format.h"
 
 /* The kernel's lines are under 200 bytes; this is room, not a target. */
 #define TW_LINE_MAX		1024
@@ -34,42 +35,7 @@
 #define TW_MAX_CAUSES		8U
 #define TW_NAME_MAX		16
 
-/* The keys of /proc/tw_stats this tool knows, in the file's order. */
-enum tw_key {
-	TW_K_TW_COUNT,
-	TW_K_TW_FIN_WAIT2,
-	TW_K_ENTERED,
-	TW_K_ENDED,
-	TW_K_UNTRACKED,
-	TW_K_OVERFLOW,
-	TW_K_REUSE_ELIGIBLE,
-	TW_K_PORT_LOW,
-	TW_K_PORT_HIGH,
-	TW_K_PORTS_RESERVED,
-	TW_K_TCP_TW_REUSE,
-	TW_K_TCP_TIMESTAMPS,
-	TW_K_TCP_MAX_TW_BUCKETS,
-	TW_K_TCP_TW_REUSE_DELAY_MS,	/* 6.14+ only */
-	TW_K_ENDED_TIMER,		/* the ended_* keys stay contiguous */
-	TW_K_ENDED_REUSE,
-	TW_K_ENDED_SYN,
-	TW_K_ENDED_RST,
-	TW_K_ENDED_PURGE,
-	TW_K_ENDED_OTHER,
-	TW_K_REARMED,
-	TW_K_FIN_WAIT2_TO_TIME_WAIT,
-	TW_K_TW_MEMORY_BYTES,
-	TW_K_TABLE_MEMORY_BYTES,
-	TW_K_ROLE_CLIENT,		/* the role_* keys stay contiguous */
-	TW_K_ROLE_SERVER,
-	TW_K_ROLE_OTHER,
-	TW_K_CONNECT_FAILED,		/* modules with the failure hook */
-	TW_K_PORTS_BOUND,		/* with the held count */
-	TW_K_PORTS_USABLE,
-	TW_K_NAMESPACES,		/* the departed block only */
-	TW_K_MAX
-};
-
+/* The keys of /proc/tw_stats: enum twf_key of tw_format.h. */
 #define TW_BIT(k)		(1ULL << (k))
 #define TW_CAUSES		6	/* ended_timer .. ended_other */
 
@@ -119,7 +85,7 @@ struct tw_ns {
 	bool has_netns;			/* from the all-namespace view */
 	uint64_t netns;			/* inode, when has_netns */
 	uint64_t have;			/* TW_BIT(key) of the keys present */
-	uint64_t val[TW_K_MAX];
+	uint64_t val[TWF_K_MAX];
 	struct tw_dest *dest;		/* busiest first, as the file says */
 	unsigned int ndest;
 	unsigned int ncauses;		/* lifetime columns */
@@ -193,7 +159,7 @@ int tw_parse_addr(const char *s, struct tw_addr *a, unsigned int *port);
 int tw_addr_cmp(const struct tw_addr *x, const struct tw_addr *y);
 bool tw_addr_loopback(const struct tw_addr *a);
 
-const char *tw_key_name(enum tw_key k);
+const char *tw_key_name(enum twf_key k);
 const char *tw_role_name(enum tw_role r);
 const char *tw_cause_name(int cause);	/* 0 .. TW_CAUSES - 1 */
 

@@ -556,8 +556,8 @@ static int tw_refs(struct tw_sample *s, struct tw_collect *c)
 			r->netns = ns->netns;
 			r->d = &ns->dest[j];
 			r->agg = &s->agg[i][j];
-			r->lo = ns->val[TW_K_PORT_LOW];
-			r->hi = ns->val[TW_K_PORT_HIGH];
+			r->lo = ns->val[TWF_K_PORT_LOW];
+			r->hi = ns->val[TWF_K_PORT_HIGH];
 		}
 	}
 	qsort(c->ref, c->nref, sizeof(*c->ref), tw_dref_cmp);

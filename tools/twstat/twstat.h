@@ -136,15 +136,15 @@ struct tw_rates {
 __printf(1, 2) void tw_err(const char *fmt, ...);
 
 /* views.c */
-#define TW_RATE_KEYS	(TW_BIT(TW_K_ENTERED) | TW_BIT(TW_K_ENDED) | \
-			 (((1ULL << TW_CAUSES) - 1) << TW_K_ENDED_TIMER))
+#define TW_RATE_KEYS	(TW_BIT(TWF_K_ENTERED) | TW_BIT(TWF_K_ENDED) | \
+			 (((1ULL << TW_CAUSES) - 1) << TWF_K_ENDED_TIMER))
 int tw_need(const struct tw_sample *s, const struct tw_ns *ns,
 	    uint64_t keys, const char *view);
 const struct tw_ns *tw_prev_ns(const struct tw_sample *prev,
 				const struct tw_sample *cur, unsigned int i);
 void tw_rates(const struct tw_ns *cur, const struct tw_ns *prev,
 	      double dt, struct tw_rates *r);
-int64_t tw_port_key(const struct tw_ns *ns, enum tw_key k);
+int64_t tw_port_key(const struct tw_ns *ns, enum twf_key k);
 int64_t tw_usable(const struct tw_ns *ns);
 double tw_taken(const struct tw_dest *d);
 size_t tw_rank(const struct tw_sample *cur, const struct tw_sample *prev,

@@ -20,17 +20,17 @@
 #include "output.h"
 #include "twstat.h"
 
-#define TW_ENDED_KEYS	(((1ULL << TW_CAUSES) - 1) << TW_K_ENDED_TIMER)
+#define TW_ENDED_KEYS	(((1ULL << TW_CAUSES) - 1) << TWF_K_ENDED_TIMER)
 /* All of a 6.1 block: what the summary shows. */
 /* What older modules lack is shown when it is there. */
-#define TW_NEWER_KEYS	(TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS) | \
-			 TW_BIT(TW_K_CONNECT_FAILED) | \
-			 TW_BIT(TW_K_PORTS_BOUND) | \
-			 TW_BIT(TW_K_PORTS_USABLE))
-#define TW_SUMMARY_KEYS	(((1ULL << TW_K_MAX) - 1) & ~TW_NEWER_KEYS & \
-			 ~TW_BIT(TW_K_NAMESPACES))
-#define TW_DEPARTED_KEYS (TW_BIT(TW_K_NAMESPACES) | \
-			  TW_BIT(TW_K_ENTERED) | TW_BIT(TW_K_ENDED) | \
+#define TW_NEWER_KEYS	(TW_BIT(TWF_K_TCP_TW_REUSE_DELAY_MS) | \
+			 (TW_BIT(TWF_K_HELD_UNRANKED + 1) - \
+			  TW_BIT(TWF_K_PROBE_MISSED)))
+#define TW_SUMMARY_KEYS	(((1ULL << TWF_K_MAX) - 1) & ~TW_NEWER_KEYS & \
+			 ~TW_BIT(TWF_K_NAMESPACES) & \
+			 ~TW_BIT(TWF_K_MODULE_MEMORY_BYTES))
+#define TW_DEPARTED_KEYS (TW_BIT(TWF_K_NAMESPACES) | \
+			  TW_BIT(TWF_K_ENTERED) | TW_BIT(TWF_K_ENDED) | \
 			  TW_ENDED_KEYS)
 #define TW_SUMMARY_TOP	5
 
@@ -43,7 +43,7 @@ int tw_need(const struct tw_sample *s, const struct tw_ns *ns,
 		return 0;
 	tw_err("%s:%lu: this block has no '%s', which %s needs",
 	       s->stats_path, ns->line,
-	       tw_key_name((enum tw_key)__builtin_ctzll(miss)), view);
+	       tw_key_name((enum twf_key)__builtin_ctzll(miss)), view);
 	return -1;
 }
 
@@ -82,21 +82,21 @@ void tw_rates(const struct tw_ns *cur, const struct tw_ns *prev,
 	    (cur->have & TW_RATE_KEYS) != TW_RATE_KEYS)
 		return;
 	/* Counters that went back mean the module was reloaded. */
-	for (i = 0; i < TW_K_MAX; i++)
+	for (i = 0; i < TWF_K_MAX; i++)
 		if ((TW_RATE_KEYS & TW_BIT(i)) && cur->val[i] < prev->val[i])
 			return;
-	r->entered = (double)(cur->val[TW_K_ENTERED] -
-			      prev->val[TW_K_ENTERED]) / dt;
-	r->ended = (double)(cur->val[TW_K_ENDED] -
-			    prev->val[TW_K_ENDED]) / dt;
+	r->entered = (double)(cur->val[TWF_K_ENTERED] -
+			      prev->val[TWF_K_ENTERED]) / dt;
+	r->ended = (double)(cur->val[TWF_K_ENDED] -
+			    prev->val[TWF_K_ENDED]) / dt;
 	for (i = 0; i < TW_CAUSES; i++)
-		r->cause[i] = (double)(cur->val[TW_K_ENDED_TIMER + i] -
-				       prev->val[TW_K_ENDED_TIMER + i]) / dt;
+		r->cause[i] = (double)(cur->val[TWF_K_ENDED_TIMER + i] -
+				       prev->val[TWF_K_ENDED_TIMER + i]) / dt;
 	r->ok = true;
 }
 
 /* Ports fit in 16 bits: a bogus file must not overflow the arithmetic. */
-int64_t tw_port_key(const struct tw_ns *ns, enum tw_key k)
+int64_t tw_port_key(const struct tw_ns *ns, enum twf_key k)
 {
 	return ns->val[k] > 65536 ? 65536 : (int64_t)ns->val[k];
 }
@@ -106,14 +106,14 @@ int64_t tw_usable(const struct tw_ns *ns)
 	int64_t n;
 
 	/* The module's own figure, when it has one. */
-	if (ns->have & TW_BIT(TW_K_PORTS_USABLE))
-		return tw_port_key(ns, TW_K_PORTS_USABLE);
-	if (~ns->have & (TW_BIT(TW_K_PORT_LOW) | TW_BIT(TW_K_PORT_HIGH)))
+	if (ns->have & TW_BIT(TWF_K_PORTS_USABLE))
+		return tw_port_key(ns, TWF_K_PORTS_USABLE);
+	if (~ns->have & (TW_BIT(TWF_K_PORT_LOW) | TW_BIT(TWF_K_PORT_HIGH)))
 		return -1;
-	n = tw_port_key(ns, TW_K_PORT_HIGH) -
-	    tw_port_key(ns, TW_K_PORT_LOW) + 1;
-	if (ns->have & TW_BIT(TW_K_PORTS_RESERVED))
-		n -= tw_port_key(ns, TW_K_PORTS_RESERVED);
+	n = tw_port_key(ns, TWF_K_PORT_HIGH) -
+	    tw_port_key(ns, TWF_K_PORT_LOW) + 1;
+	if (ns->have & TW_BIT(TWF_K_PORTS_RESERVED))
+		n -= tw_port_key(ns, TWF_K_PORTS_RESERVED);
 	return n > 0 ? n : 0;
 }
 
@@ -683,7 +683,7 @@ static void tw_text_ends(FILE *f, const struct tw_ns *ns)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 					"%s%s %llu", i ? ", " : "",
 					tw_cause_name(i),
-					(unsigned long long)v[TW_K_ENDED_TIMER + i]);
+					(unsigned long long)v[TWF_K_ENDED_TIMER + i]);
 	tw_field(f, "", "%s", text);
 }
 
@@ -751,10 +751,10 @@ static void tw_text_fails(FILE *f, const struct tw_ns *ns,
 {
 	char when[32], to[TW_CELL_MAX], pid[24];
 
-	if (!(ns->have & TW_BIT(TW_K_CONNECT_FAILED)))
+	if (!(ns->have & TW_BIT(TWF_K_CONNECT_FAILED)))
 		return;
 	tw_field(f, "connect()", "%llu refused for want of a local port since load",
-		 (unsigned long long)ns->val[TW_K_CONNECT_FAILED]);
+		 (unsigned long long)ns->val[TWF_K_CONNECT_FAILED]);
 	if (!last)
 		return;
 	tw_fmt_secs(when, sizeof(when), (double)last->age_ms / 1000);
@@ -773,43 +773,43 @@ static void tw_text_ns(FILE *f, const struct tw_ns *ns,
 		       const struct tw_rates *r, const struct tw_fail *last)
 {
 	const uint64_t *v = ns->val;
-	uint64_t count = v[TW_K_TW_COUNT], max = v[TW_K_TCP_MAX_TW_BUCKETS];
+	uint64_t count = v[TWF_K_TW_COUNT], max = v[TWF_K_TCP_MAX_TW_BUCKETS];
 	int64_t usable = tw_usable(ns);
 	char b1[32], b2[32], b3[32];
 	struct tw_dtable t = { .h = h, .header = true };
 
 	tw_field(f, "TIME-WAIT", "%llu sockets (%llu in FIN-WAIT-2), %s%s%s%s",
 		 (unsigned long long)count,
-		 (unsigned long long)v[TW_K_TW_FIN_WAIT2],
-		 tw_fmt_bytes(b1, sizeof(b1), v[TW_K_TW_MEMORY_BYTES]),
+		 (unsigned long long)v[TWF_K_TW_FIN_WAIT2],
+		 tw_fmt_bytes(b1, sizeof(b1), v[TWF_K_TW_MEMORY_BYTES]),
 		 count ? " (" : "",
 		 count ? tw_fmt_bytes(b2, sizeof(b2),
-				      v[TW_K_TW_MEMORY_BYTES] / count) : "",
+				      v[TWF_K_TW_MEMORY_BYTES] / count) : "",
 		 count ? " each)" : "");
 	tw_field(f, "", "limit %llu (tcp_max_tw_buckets), %s used, %llu overflowed",
 		 (unsigned long long)max,
 		 tw_fmt_pct(b3, sizeof(b3), max ? 100.0 * (double)count /
 			    (double)max : -1),
-		 (unsigned long long)v[TW_K_OVERFLOW]);
+		 (unsigned long long)v[TWF_K_OVERFLOW]);
 	tw_field(f, "ended", "%llu of %llu entered since load",
-		 (unsigned long long)v[TW_K_ENDED],
-		 (unsigned long long)v[TW_K_ENTERED]);
+		 (unsigned long long)v[TWF_K_ENDED],
+		 (unsigned long long)v[TWF_K_ENTERED]);
 	tw_text_ends(f, ns);
 	tw_field(f, "", "%llu rearmed, %llu FIN-WAIT-2 to TIME-WAIT, %llu untracked",
-		 (unsigned long long)v[TW_K_REARMED],
-		 (unsigned long long)v[TW_K_FIN_WAIT2_TO_TIME_WAIT],
-		 (unsigned long long)v[TW_K_UNTRACKED]);
+		 (unsigned long long)v[TWF_K_REARMED],
+		 (unsigned long long)v[TWF_K_FIN_WAIT2_TO_TIME_WAIT],
+		 (unsigned long long)v[TWF_K_UNTRACKED]);
 	tw_text_life(f, ns);
 	if (r)
 		tw_text_rates(f, r);
 	tw_field(f, "roles", "%llu client, %llu server, %llu other",
-		 (unsigned long long)v[TW_K_ROLE_CLIENT],
-		 (unsigned long long)v[TW_K_ROLE_SERVER],
-		 (unsigned long long)v[TW_K_ROLE_OTHER]);
+		 (unsigned long long)v[TWF_K_ROLE_CLIENT],
+		 (unsigned long long)v[TWF_K_ROLE_SERVER],
+		 (unsigned long long)v[TWF_K_ROLE_OTHER]);
 	tw_field(f, "ports", "%llu-%llu: %lld usable ports (%llu reserved)",
-		 (unsigned long long)v[TW_K_PORT_LOW],
-		 (unsigned long long)v[TW_K_PORT_HIGH], (long long)usable,
-		 (unsigned long long)v[TW_K_PORTS_RESERVED]);
+		 (unsigned long long)v[TWF_K_PORT_LOW],
+		 (unsigned long long)v[TWF_K_PORT_HIGH], (long long)usable,
+		 (unsigned long long)v[TWF_K_PORTS_RESERVED]);
 	tw_text_fails(f, ns, last);
 	if (nh && h[0].in_range > 0)
 		tw_field(f, "", "busiest destination %s holds %.0f of them (%s)",
@@ -820,18 +820,18 @@ static void tw_text_ns(FILE *f, const struct tw_ns *ns,
 	else
 		tw_field(f, "", "no destination holds any of them");
 	tw_field(f, "tcp_tw_reuse", "%llu (%s): %llu sockets reusable now",
-		 (unsigned long long)v[TW_K_TCP_TW_REUSE],
-		 tw_reuse_word(v[TW_K_TCP_TW_REUSE]),
-		 (unsigned long long)v[TW_K_REUSE_ELIGIBLE]);
-	if (ns->have & TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS))
+		 (unsigned long long)v[TWF_K_TCP_TW_REUSE],
+		 tw_reuse_word(v[TWF_K_TCP_TW_REUSE]),
+		 (unsigned long long)v[TWF_K_REUSE_ELIGIBLE]);
+	if (ns->have & TW_BIT(TWF_K_TCP_TW_REUSE_DELAY_MS))
 		tw_field(f, "", "tcp_timestamps %llu, tcp_tw_reuse_delay %llu ms",
-			 (unsigned long long)v[TW_K_TCP_TIMESTAMPS],
-			 (unsigned long long)v[TW_K_TCP_TW_REUSE_DELAY_MS]);
+			 (unsigned long long)v[TWF_K_TCP_TIMESTAMPS],
+			 (unsigned long long)v[TWF_K_TCP_TW_REUSE_DELAY_MS]);
 	else
 		tw_field(f, "", "tcp_timestamps %llu",
-			 (unsigned long long)v[TW_K_TCP_TIMESTAMPS]);
+			 (unsigned long long)v[TWF_K_TCP_TIMESTAMPS]);
 	tw_field(f, "module", "%s of table memory for this namespace",
-		 tw_fmt_bytes(b1, sizeof(b1), v[TW_K_TABLE_MEMORY_BYTES]));
+		 tw_fmt_bytes(b1, sizeof(b1), v[TWF_K_TABLE_MEMORY_BYTES]));
 	if (!nh)
 		return;
 	fprintf(f, "\nhottest destinations\n");
@@ -851,9 +851,9 @@ static void tw_text_departed(FILE *f, const struct tw_ns *ns,
 	const uint64_t *v = ns->val;
 
 	tw_field(f, "departed", "%llu namespaces since load: %llu entered, %llu ended",
-		 (unsigned long long)v[TW_K_NAMESPACES],
-		 (unsigned long long)v[TW_K_ENTERED],
-		 (unsigned long long)v[TW_K_ENDED]);
+		 (unsigned long long)v[TWF_K_NAMESPACES],
+		 (unsigned long long)v[TWF_K_ENTERED],
+		 (unsigned long long)v[TWF_K_ENDED]);
 	tw_text_ends(f, ns);
 	tw_text_life(f, ns);
 	if (r)
@@ -913,12 +913,12 @@ static void tw_json_ns(struct tw_json *j, const struct tw_sample *cur,
 
 	tw_json_open(j, NULL, '{');
 	tw_json_netns(j, cur, ns);
-	for (key = 0; key < TW_K_MAX; key++)
+	for (key = 0; key < TWF_K_MAX; key++)
 		if (ns->have & TW_BIT(key))
-			tw_json_u64(j, tw_key_name((enum tw_key)key),
+			tw_json_u64(j, tw_key_name((enum twf_key)key),
 				    ns->val[key]);
 	if (!ns->departed && tw_usable(ns) >= 0 &&
-	    !(ns->have & TW_BIT(TW_K_PORTS_USABLE)))
+	    !(ns->have & TW_BIT(TWF_K_PORTS_USABLE)))
 		tw_json_u64(j, "ports_usable", (uint64_t)tw_usable(ns));
 	if (prev) {
 		tw_rates(ns, tw_prev_ns(prev, cur, i), tw_dt(cur, prev), &r);
@@ -1211,7 +1211,7 @@ int tw_sockets(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 /* --- Prometheus -------------------------------------------------------- */
 
 struct tw_metric {
-	enum tw_key key;
+	enum twf_key key;
 	const char *name;
 	const char *type;
 	const char *help;
@@ -1219,53 +1219,53 @@ struct tw_metric {
 };
 
 static const struct tw_metric tw_metrics[] = {
-	{ TW_K_TW_COUNT, "twstat_time_wait_sockets", "gauge",
+	{ TWF_K_TW_COUNT, "twstat_time_wait_sockets", "gauge",
 	  "Live TIME_WAIT minisockets, both substates (sockstat tw).", 1 },
-	{ TW_K_TW_FIN_WAIT2, "twstat_fin_wait2_sockets", "gauge",
+	{ TWF_K_TW_FIN_WAIT2, "twstat_fin_wait2_sockets", "gauge",
 	  "Of those, minisockets in substate FIN_WAIT2.", 1 },
-	{ TW_K_ENTERED, "twstat_entered_total", "counter",
+	{ TWF_K_ENTERED, "twstat_entered_total", "counter",
 	  "Minisockets created since the module was loaded, plus those found at load.",
 	  1 },
-	{ TW_K_UNTRACKED, "twstat_untracked_total", "counter",
+	{ TWF_K_UNTRACKED, "twstat_untracked_total", "counter",
 	  "Minisockets created while the module's table was full: counted, not listed.",
 	  1 },
-	{ TW_K_OVERFLOW, "twstat_overflow_total", "counter",
+	{ TWF_K_OVERFLOW, "twstat_overflow_total", "counter",
 	  "TIME_WAIT entries refused: tcp_max_tw_buckets reached or no memory.",
 	  1 },
-	{ TW_K_REARMED, "twstat_rearmed_total", "counter",
+	{ TWF_K_REARMED, "twstat_rearmed_total", "counter",
 	  "Times a TIME_WAIT timer restarted because of a segment from the peer.",
 	  1 },
-	{ TW_K_FIN_WAIT2_TO_TIME_WAIT, "twstat_fin_wait2_to_time_wait_total",
+	{ TWF_K_FIN_WAIT2_TO_TIME_WAIT, "twstat_fin_wait2_to_time_wait_total",
 	  "counter", "Minisockets that moved from FIN_WAIT2 to TIME_WAIT.", 1 },
-	{ TW_K_REUSE_ELIGIBLE, "twstat_reuse_eligible_sockets", "gauge",
+	{ TWF_K_REUSE_ELIGIBLE, "twstat_reuse_eligible_sockets", "gauge",
 	  "Minisockets a connect() could take over now through tcp_tw_reuse.",
 	  1 },
-	{ TW_K_PORT_LOW, "twstat_port_range_low", "gauge",
+	{ TWF_K_PORT_LOW, "twstat_port_range_low", "gauge",
 	  "Low end of net.ipv4.ip_local_port_range.", 1 },
-	{ TW_K_PORT_HIGH, "twstat_port_range_high", "gauge",
+	{ TWF_K_PORT_HIGH, "twstat_port_range_high", "gauge",
 	  "High end of net.ipv4.ip_local_port_range.", 1 },
-	{ TW_K_PORTS_RESERVED, "twstat_ports_reserved", "gauge",
+	{ TWF_K_PORTS_RESERVED, "twstat_ports_reserved", "gauge",
 	  "Ports of the range in net.ipv4.ip_local_reserved_ports.", 1 },
-	{ TW_K_TCP_TW_REUSE, "twstat_tcp_tw_reuse", "gauge",
+	{ TWF_K_TCP_TW_REUSE, "twstat_tcp_tw_reuse", "gauge",
 	  "net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only.", 1 },
-	{ TW_K_TCP_TIMESTAMPS, "twstat_tcp_timestamps", "gauge",
+	{ TWF_K_TCP_TIMESTAMPS, "twstat_tcp_timestamps", "gauge",
 	  "net.ipv4.tcp_timestamps.", 1 },
-	{ TW_K_TCP_MAX_TW_BUCKETS, "twstat_tcp_max_tw_buckets", "gauge",
+	{ TWF_K_TCP_MAX_TW_BUCKETS, "twstat_tcp_max_tw_buckets", "gauge",
 	  "net.ipv4.tcp_max_tw_buckets.", 1 },
-	{ TW_K_TCP_TW_REUSE_DELAY_MS, "twstat_tcp_tw_reuse_delay_seconds",
+	{ TWF_K_TCP_TW_REUSE_DELAY_MS, "twstat_tcp_tw_reuse_delay_seconds",
 	  "gauge", "net.ipv4.tcp_tw_reuse_delay (Linux 6.14 and later).",
 	  0.001 },
-	{ TW_K_TW_MEMORY_BYTES, "twstat_time_wait_memory_bytes", "gauge",
+	{ TWF_K_TW_MEMORY_BYTES, "twstat_time_wait_memory_bytes", "gauge",
 	  "Memory of the live minisockets.", 1 },
-	{ TW_K_TABLE_MEMORY_BYTES, "twstat_table_memory_bytes", "gauge",
+	{ TWF_K_TABLE_MEMORY_BYTES, "twstat_table_memory_bytes", "gauge",
 	  "Memory the tw_stats module holds, all namespaces.", 1 },
-	{ TW_K_CONNECT_FAILED, "twstat_connect_failed_total", "counter",
+	{ TWF_K_CONNECT_FAILED, "twstat_connect_failed_total", "counter",
 	  "TCP connect()s refused because no local port was free (EADDRNOTAVAIL).",
 	  1 },
-	{ TW_K_PORTS_BOUND, "twstat_ports_bound", "gauge",
+	{ TWF_K_PORTS_BOUND, "twstat_ports_bound", "gauge",
 	  "Ports of the range taken by bind() or listen(), which connect() skips.",
 	  1 },
-	{ TW_K_NAMESPACES, "twstat_departed_namespaces_total", "counter",
+	{ TWF_K_NAMESPACES, "twstat_departed_namespaces_total", "counter",
 	  "Network namespaces that died since the module was loaded.", 1 },
 };
 
@@ -1321,7 +1321,7 @@ static void tw_prom_keys(FILE *f, const struct tw_sample *cur)
 static void tw_prom_split(FILE *f, const struct tw_sample *cur,
 			  const char *name, const char *type,
 			  const char *help, const char *label,
-			  enum tw_key first, int n,
+			  enum twf_key first, int n,
 			  const char *(*value)(int))
 {
 	const char *l[8];
@@ -1506,10 +1506,10 @@ int tw_prometheus(FILE *f, const struct tw_opts *o,
 	tw_prom_usable(f, cur);
 	tw_prom_split(f, cur, "twstat_ended_total", "counter",
 		      "Minisockets gone since load, by cause.", "cause",
-		      TW_K_ENDED_TIMER, TW_CAUSES, tw_cause_name);
+		      TWF_K_ENDED_TIMER, TW_CAUSES, tw_cause_name);
 	tw_prom_split(f, cur, "twstat_role_sockets", "gauge",
 		      "Live tracked minisockets by side: client, server, other.",
-		      "role", TW_K_ROLE_CLIENT, TW_ROLE_MAX, tw_role_label);
+		      "role", TWF_K_ROLE_CLIENT, TW_ROLE_MAX, tw_role_label);
 	tw_prom_dests(f, cur);
 	return 0;
 }

@@ -6,16 +6,43 @@
 # not generated.  Only needed to change the synthetic ones:
 #
 #   python3 tests/mkfixtures.py tests/fixtures
+#
+# Names come from module/tw_format.h, where the module takes them.
 import os
 import random
+import re
 import sys
 
-CAUSES = ["timer", "reuse", "syn", "rst", "purge", "other"]
+
+def format_names():
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "..", "module",
+                           "tw_format.h")) as f:
+        text = f.read()
+
+    def names(macro):
+        body = re.search(r"#define %s\b(.*?)(?:\n\n|\n#)" % macro, text,
+                         re.S).group(1)
+        return re.findall(r'"(\w+)"', body)
+    return {m: names(m) for m in ("TWF_KEY_NAMES", "TWF_CAUSE_NAMES",
+                                  "TWF_DEST_COLS", "TWF_SOCK_COLS",
+                                  "TWF_FAIL_COLS")}
+
+
+FMT = format_names()
+KEYS = FMT["TWF_KEY_NAMES"]
+CAUSES = FMT["TWF_CAUSE_NAMES"]
+DEST_COLS = FMT["TWF_DEST_COLS"]
+SOCK_COLS = FMT["TWF_SOCK_COLS"]
+FAIL_COLS = FMT["TWF_FAIL_COLS"]
+# A key no module writes, to show that readers pass over what is new.
+FUTURE_KEY = "tcp_future_knob"
 BUCKETS = ["0", "1"] + ["%d-%d" % (1 << (b - 1), (1 << b) - 1)
                         for b in range(2, 18)] + ["131072-"]
 
 
 def key(k, v):
+    assert k in KEYS or k in ("netns", FUTURE_KEY), k
     return "%-22s %s\n" % (k, v)
 
 
@@ -35,8 +62,8 @@ def addr(a, port=None):
 
 
 def dests(rows, usable):
-    out = "\n%-39s %-47s %8s %8s %8s %8s\n" % (
-        "local", "remote", "tw", "reusable", "ports", "pressure")
+    # The columns of a module before held ports were counted.
+    out = "\n%-39s %-47s %8s %8s %8s %8s\n" % tuple(DEST_COLS[:6])
     for local, raddr, rport, tw, reusable, in_range in rows:
         out += "%-39s %-47s %8d %8d %8d" % (
             addr(local), addr(raddr, rport), tw, reusable, usable)
@@ -67,9 +94,7 @@ def sock(local, lport, raddr, rport, state, age, left, reuse, rearms, role,
 
 def sock_header(netns=False):
     out = "%-10s " % "netns" if netns else ""
-    return out + "%-47s %-47s %-9s %8s %10s %5s %6s %s\n" % (
-        "local", "remote", "state", "age_ms", "expires_ms", "reuse",
-        "rearms", "role")
+    return out + "%-47s %-47s %-9s %8s %10s %5s %6s %s\n" % tuple(SOCK_COLS)
 
 
 def base_keys(**kw):
@@ -117,7 +142,7 @@ def fixture_614(d):
                      rearmed=3, fin_wait2_to_time_wait=88,
                      tw_memory_bytes=n * 264, role_client=90,
                      role_server=20)
-    keys.append(("tcp_future_knob", 7))
+    keys.append((FUTURE_KEY, 7))
     rows = [("10.0.0.1", "10.0.0.2", 80, 60, 0, 60),
             ("::1", "::1", 8080, 30, 23, 30)]
     for i in range(5):
@@ -201,17 +226,17 @@ def fixture_held(d):
              ("ports_bound", 1), ("ports_usable", usable),
              ("held_max_pressure", pct(8, usable)), ("held_unranked", 0)]
     out = "".join(key(k, v) for k, v in keys)
-    out += "\n%-39s %-47s %8s %8s %8s %8s %8s %13s %8s\n" % (
-        "local", "remote", "tw", "reusable", "ports", "pressure", "held",
-        "held_pressure", "failed")
+    out += "\n%-39s %-47s %8s %8s %8s %8s %8s %13s %8s %8s\n" % tuple(
+        DEST_COLS)
     rows = [("127.0.0.1", "127.0.0.1", 5000, 2, 8, 41),
             ("127.0.0.1", "127.0.0.1", 5004, 6, 6, 0),
             ("127.0.0.1", "127.0.0.1", 0, 3, 0, 0)]
     for local, raddr, rport, tw, held, failed in rows:
         in_range = tw if rport else 0
-        out += "%-39s %-47s %8d %8d %8d %8s %8d %13s %8d\n" % (
+        out += "%-39s %-47s %8d %8d %8d %8s %8d %13s %8d %8d\n" % (
             addr(local), addr(raddr, rport), tw, 0, usable,
-            pct(in_range, usable), held, pct(held, usable), failed)
+            pct(in_range, usable), held, pct(held, usable), failed,
+            in_range)
     out += life({})
     os.makedirs(os.path.join(d, "held"), exist_ok=True)
     with open(os.path.join(d, "held", "tw_stats"), "w") as f:
@@ -230,8 +255,7 @@ def fixture_held(d):
                          "TIME_WAIT", 1000 + i, 59000 - i, False, 0,
                          "server"))
     with open(os.path.join(d, "held", "tw_failures"), "w") as f:
-        f.write("%14s %10s %8s %8s %-39s %-47s %s\n" % (
-            "time", "age_ms", "count", "pid", "local", "remote", "comm"))
+        f.write("%14s %10s %8s %8s %-39s %-47s %s\n" % tuple(FAIL_COLS))
         fails = [("1764612340.120", 8000, 1, "977", "127.0.0.1",
                   "127.0.0.1:5000", "tw_gen"),
                  ("1764612344.300", 3820, 40, "1234", "127.0.0.1",

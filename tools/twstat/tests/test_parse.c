@@ -27,8 +27,8 @@ static int keep_last(void *ctx, const struct tw_fail *f)
 }
 
 /* Keys of modules newer than the captured fixtures. */
-#define NEWER	(TW_BIT(TW_K_CONNECT_FAILED) | TW_BIT(TW_K_PORTS_BOUND) | \
-		 TW_BIT(TW_K_PORTS_USABLE))
+/* Keys after 6.1's capture: probe_missed to held_unranked. */
+#define NEWER	(TW_BIT(TWF_K_HELD_UNRANKED + 1) - TW_BIT(TWF_K_PROBE_MISSED))
 
 static const char *dir;
 static const char *label = "parse";
@@ -120,15 +120,16 @@ static void test_stats_61(void)
 	d = &ns->dest[0];
 	check(st.nns == 1 && !st.all && !ns->has_netns && !ns->departed,
 	      "6.1/tw_stats is one own-namespace block");
-	check(ns->val[TW_K_TW_COUNT] == 41 &&
-	      ns->val[TW_K_TW_MEMORY_BYTES] == 10824 &&
-	      ns->val[TW_K_ROLE_SERVER] == 4 &&
-	      ns->val[TW_K_PORT_HIGH] == 40049,
+	check(ns->val[TWF_K_TW_COUNT] == 41 &&
+	      ns->val[TWF_K_TW_MEMORY_BYTES] == 10824 &&
+	      ns->val[TWF_K_ROLE_SERVER] == 4 &&
+	      ns->val[TWF_K_PORT_HIGH] == 40049,
 	      "6.1/tw_stats values");
-	check(!(ns->have & (TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS) | NEWER)) &&
-	      !(ns->have & TW_BIT(TW_K_NAMESPACES)) &&
-	      (ns->have | TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS) | NEWER |
-	       TW_BIT(TW_K_NAMESPACES)) == (1ULL << TW_K_MAX) - 1,
+	check(!(ns->have & (TW_BIT(TWF_K_TCP_TW_REUSE_DELAY_MS) | NEWER)) &&
+	      !(ns->have & TW_BIT(TWF_K_NAMESPACES)) &&
+	      (ns->have | TW_BIT(TWF_K_TCP_TW_REUSE_DELAY_MS) | NEWER |
+	       TW_BIT(TWF_K_NAMESPACES) |
+	       TW_BIT(TWF_K_MODULE_MEMORY_BYTES)) == (1ULL << TWF_K_MAX) - 1,
 	      "6.1/tw_stats has every 6.1 key and no 6.14 key");
 	inet_ntop(AF_INET, d->remote.a, a, sizeof(a));
 	check(ns->ndest == 7 && d->tw == 29 && d->reusable == 29 &&
@@ -156,10 +157,10 @@ static void test_stats_614(void)
 	check(!rc, "6.14/tw_stats parses (%lu: %s)", err.line, err.msg);
 	if (rc)
 		return;
-	check((st.ns[0].have & TW_BIT(TW_K_TCP_TW_REUSE_DELAY_MS)) &&
-	      st.ns[0].val[TW_K_TCP_TW_REUSE_DELAY_MS] == 1000,
+	check((st.ns[0].have & TW_BIT(TWF_K_TCP_TW_REUSE_DELAY_MS)) &&
+	      st.ns[0].val[TWF_K_TCP_TW_REUSE_DELAY_MS] == 1000,
 	      "6.14/tw_stats has tcp_tw_reuse_delay_ms");
-	check(st.ns[0].val[TW_K_ROLE_OTHER] == 0 && st.ns[0].ndest == 7,
+	check(st.ns[0].val[TWF_K_ROLE_OTHER] == 0 && st.ns[0].ndest == 7,
 	      "6.14/tw_stats skips the unknown key after the known ones");
 	tw_stats_free(&st);
 }
@@ -175,7 +176,7 @@ static void test_stats_all(void)
 	if (!rc) {
 		check(st.all && st.nns == 2 && st.ns[0].has_netns &&
 		      st.ns[0].netns == 4026531840ULL && st.ns[1].departed &&
-		      st.ns[1].val[TW_K_NAMESPACES] == 0 &&
+		      st.ns[1].val[TWF_K_NAMESPACES] == 0 &&
 		      !st.ns[1].ndest && st.ns[1].nbuckets == 19 &&
 		      st.ns[1].line == 59,
 		      "all/tw_stats: one namespace and the departed block");
@@ -186,8 +187,8 @@ static void test_stats_all(void)
 	if (!rc) {
 		check(st.nns == 3 && st.ns[1].netns == 4026532561ULL &&
 		      st.ns[1].ndest == 10 && st.ns[2].departed &&
-		      st.ns[2].val[TW_K_NAMESPACES] == 2 &&
-		      st.ns[2].val[TW_K_ENDED_PURGE] == 20,
+		      st.ns[2].val[TWF_K_NAMESPACES] == 2 &&
+		      st.ns[2].val[TWF_K_ENDED_PURGE] == 20,
 		      "all2/tw_stats: two namespaces and the departed block");
 		tw_stats_free(&st);
 	}
@@ -513,9 +514,9 @@ static void test_held(void)
 	if (rc)
 		return;
 	d = &st.ns[0].dest[0];
-	check(st.ns[0].val[TW_K_CONNECT_FAILED] == 41 &&
-	      st.ns[0].val[TW_K_PORTS_USABLE] == 8 &&
-	      st.ns[0].val[TW_K_PORTS_BOUND] == 1,
+	check(st.ns[0].val[TWF_K_CONNECT_FAILED] == 41 &&
+	      st.ns[0].val[TWF_K_PORTS_USABLE] == 8 &&
+	      st.ns[0].val[TWF_K_PORTS_BOUND] == 1,
 	      "held/tw_stats: connect_failed, ports_usable, ports_bound");
 	check(d->held == 8 && d->held_pressure == 100.0 && d->failed == 41 &&
 	      st.ns[0].dest[2].held == 0,
