@@ -52,6 +52,13 @@ const char *tw_cause_name(int cause)
 	return tw_key_names[TWF_K_ENDED_TIMER + cause] + strlen("ended_");
 }
 
+static tw_note_fn tw_note;
+
+void tw_parse_notes(tw_note_fn fn)
+{
+	tw_note = fn;
+}
+
 /* --- errors and the line reader ---------------------------------------- */
 
 static __printf(3, 4) int tw_fail(struct tw_error *err,
@@ -306,6 +313,21 @@ static int tw_columns(struct tw_lines *r, unsigned int want,
 }
 
 /* A header starts with the known names; more columns may follow. */
+/* Header columns from @from on that none of @known names. */
+static void tw_note_cols(const struct tw_lines *r, unsigned int from,
+			 const char *const *known, unsigned int n,
+			 const char *what)
+{
+	unsigned int i, j;
+
+	for (i = from; tw_note && i < r->ntok; i++) {
+		for (j = 0; j < n && strcmp(r->tok[i], known[j]); j++)
+			;
+		if (j == n)
+			tw_note(what, r->tok[i]);
+	}
+}
+
 static int tw_header(struct tw_lines *r, unsigned int off,
 		      const char *const *names, unsigned int n,
 		      const char *what, struct tw_error *err)
@@ -348,6 +370,8 @@ static int tw_key_line(struct tw_lines *r, struct tw_ns *ns,
 	for (k = 0; k < TWF_K_MAX; k++)
 		if (!strcmp(r->tok[0], tw_key_names[k]))
 			break;
+	if (k == TWF_K_MAX && tw_note)
+		tw_note("key", r->tok[0]);
 	/* A newer module's key; a percentage twstat takes from the table. */
 	if (k == TWF_K_MAX || k == TWF_K_HELD_MAX_PRESSURE)
 		return 0;
@@ -464,6 +488,11 @@ static int tw_dests(struct tw_lines *r, const struct tw_limits *lim,
 		for (j = 0; j < TW_DEST_MORE; j++)
 			if (!strcmp(r->tok[i], tw_dest_more[j]) && !at.col[j])
 				at.col[j] = i;
+	tw_note_cols(r, TW_DEST_COLS, tw_dest_more, TW_DEST_MORE,
+		     "destination column");
+	for (j = 0; tw_note && j < TW_DEST_MORE; j++)
+		if (!at.col[j])
+			tw_note("absent destination column", tw_dest_more[j]);
 	if (tw_more(r, err, "in the destination table"))
 		return -1;
 	while (!tw_blank(r)) {
@@ -789,6 +818,7 @@ int tw_parse_sockets(FILE *f, const struct tw_limits *lim, bool *all,
 	if (tw_table_head(&r, tw_sock_cols, TW_SOCK_COLS, "socket", &off,
 			   all, err))
 		return -1;
+	tw_note_cols(&r, off + TW_SOCK_COLS, NULL, 0, "socket column");
 	ncols = r.ntok;
 	while ((rc = tw_next(&r, err)) > 0) {
 		if (tw_table_row(&r, rows, lim->max_rows, ncols, err) ||
@@ -873,6 +903,7 @@ int tw_parse_failures(FILE *f, bool *all, tw_fail_fn fn, void *ctx,
 	if (tw_table_head(&r, tw_fail_cols, TW_FAIL_COLS, "failure", &off,
 			   all, err))
 		return -1;
+	tw_note_cols(&r, off + TW_FAIL_COLS, NULL, 0, "failure column");
 	ncols = r.ntok;
 	while ((rc = tw_next(&r, err)) > 0) {
 		/* 32 a namespace, as many namespaces as tw_stats may have. */

@@ -142,6 +142,14 @@ struct tw_fail {
 typedef int (*tw_sock_fn)(void *ctx, const struct tw_sock *s);
 typedef int (*tw_fail_fn)(void *ctx, const struct tw_fail *f);
 
+/*
+ * What a file has that this twstat does not know (@what: "key",
+ * "destination column", "socket column", "failure column"), passed over;
+ * for -v.  NULL (the default) says nothing.
+ */
+typedef void (*tw_note_fn)(const char *what, const char *name);
+void tw_parse_notes(tw_note_fn fn);
+
 int tw_parse_stats(FILE *f, const struct tw_limits *lim,
 		    struct tw_stats *st, struct tw_error *err);
 void tw_stats_free(struct tw_stats *st);

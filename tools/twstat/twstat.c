@@ -75,6 +75,8 @@ static const char tw_help_text[] =
 "  top and sockets tables:\n"
 "  -H, --no-header     no header line\n"
 "  -o, --output F,...  these columns, in this order (their header names)\n"
+"  -v, --verbose       say what the files have that this twstat does not\n"
+"                      know (passed over) or lacks (an older module)\n"
 "  -h, --help          this help\n"
 "      --version       print the version\n"
 "\n"
@@ -121,6 +123,7 @@ static const struct option tw_longopts[] = {
 	{ "sort",	required_argument,	NULL, TW_OPT_SORT },
 	{ "no-header",	no_argument,		NULL, 'H' },
 	{ "output",	required_argument,	NULL, 'o' },
+	{ "verbose",	no_argument,		NULL, 'v' },
 	{ NULL,		0,			NULL, 0 },
 };
 
@@ -278,6 +281,9 @@ static void tw_option(int c, struct tw_opts *o, struct tw_given *g)
 		o->fields = optarg;
 		g->table = true;
 		break;
+	case 'v':
+		o->verbose = true;
+		break;
 	default:
 		tw_usage("unknown option");
 	}
@@ -346,7 +352,7 @@ static void tw_parse_args(int argc, char **argv, struct tw_opts *o)
 	o->state = -1;
 	o->role = -1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hjn:Ho:", tw_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hjn:Ho:v", tw_longopts, NULL)) != -1) {
 		if (c == '?' || c == ':')
 			tw_usage("unknown option or missing value: '%s'",
 				 argv[optind - 1]);
@@ -684,6 +690,44 @@ static void tw_sample_free(struct tw_sample *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * -v: what a newer module wrote that this twstat passes over, and what an
+ * older one lacks; each once, on stderr.
+ */
+static void tw_verbose_note(const char *what, const char *name)
+{
+	static char seen[64][80];
+	static unsigned int nseen;
+	char id[80];
+	unsigned int i;
+
+	snprintf(id, sizeof(id), "%s %s", what, name);
+	for (i = 0; i < nseen; i++)
+		if (!strcmp(seen[i], id))
+			return;
+	if (nseen < 64)
+		strcpy(seen[nseen++], id);
+	if (!strncmp(what, "absent", 6))
+		tw_err("%s '%s': not in the file (an older module or kernel)",
+		       what, name);
+	else
+		tw_err("%s '%s': unknown to this twstat, passed over", what,
+		       name);
+}
+
+static void tw_note_absent(const struct tw_stats *st)
+{
+	unsigned int k;
+
+	if (!st->nns || st->ns[0].departed)
+		return;
+	for (k = 0; k < TWF_K_MAX; k++)
+		if (!(st->ns[0].have & TW_BIT(k)) && k != TWF_K_NAMESPACES &&
+		    k != TWF_K_MODULE_MEMORY_BYTES &&
+		    k != TWF_K_HELD_MAX_PRESSURE)
+			tw_verbose_note("absent key", tw_key_name(k));
+}
+
 static int tw_read(const struct tw_opts *o, const struct tw_paths *p,
 		   struct tw_sample *s)
 {
@@ -707,6 +751,8 @@ static int tw_read(const struct tw_opts *o, const struct tw_paths *p,
 		tw_parse_error(p->stats, &err);
 		return -1;
 	}
+	if (o->verbose)
+		tw_note_absent(&s->st);
 	if ((o->view == TW_SOCKETS || o->view == TW_ADVISE) &&
 	    tw_read_sockets(o, p->sockets, s)) {
 		tw_sample_free(s);
@@ -827,6 +873,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	tw_parse_args(argc, argv, &o);
+	if (o.verbose)
+		tw_parse_notes(tw_verbose_note);
 	if ((size_t)snprintf(p.stats, sizeof(p.stats), "%s/tw_stats",
 			     o.proc_dir) >= sizeof(p.stats) ||
 	    (size_t)snprintf(p.sockets, sizeof(p.sockets), "%s/tw_sockets",

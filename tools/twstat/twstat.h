@@ -56,6 +56,7 @@ struct tw_opts {
 	enum tw_sort sort;
 	const char *fields;		/* -o: NULL for the view's own */
 	bool no_header;			/* -H */
+	bool verbose;			/* -v */
 };
 
 /* What /proc/tw_sockets says about one destination of /proc/tw_stats. */

@@ -241,8 +241,17 @@ assert [x["in_range"] for x in d] == [3471, 6, 0], d
 		skip "top: in_range is the module's column" "no python3"
 	fi
 	tw --proc-dir "$d" top
-	[ "$rc" = 0 ] && grep -q '127.0.0.1:5000 .* 3471 ' "$tmp/out"
+	[ "$rc" = 0 ] && grep -q '127.0.0.1:5000 .* 3471 ' "$tmp/out" &&
+		[ ! -s "$tmp/err" ]
 	check $? "top text: the module's in_range, an unknown column ignored"
+	tw --proc-dir "$d" -v top
+	[ "$rc" = 0 ] && [ "$(grep -c "destination column 'newcol': unknown" \
+		"$tmp/err")" = 1 ]
+	check $? "top -v: the unknown column named, once"
+	tw --proc-dir "$F/6.1" -v sockets
+	[ "$rc" = 0 ] && grep -q "absent destination column 'held'" \
+		"$tmp/err" && grep -q "absent key 'ports_usable'" "$tmp/err"
+	check $? "-v on an older module's files: what they lack, named"
 }
 
 test_all_netns() {
