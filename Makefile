@@ -95,7 +95,7 @@ stress:
 
 # Ratios measured side by side in one boot; BENCHMARKS.md has the last run.
 bench:
-	selftests/vm/run.sh bench
+	selftests/bench/run.sh
 
 # Not part of make check: a boot per run, minutes each (RELIABILITY.md,
 # "Reloads under churn").

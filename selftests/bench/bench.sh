@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# bench.sh - the in-guest half of `make bench` (run.sh bench boots it).
+# bench.sh - the in-guest half of `make bench` (selftests/bench/run.sh
+# boots it).
 #
 # Prints one "BENCH key=value ..." line per measurement; report.py on the
 # host turns them into the table.  All times come from tw_bench, i.e.
@@ -28,6 +29,8 @@
 #   SIZES is a list like "1000 30000 200000", smallest first.
 # Exit:  0 when every measurement ran, 1 otherwise (the reason on stderr).
 set -u
+# wait_until, sockstat_tw, field: the selftests' own (NS "" is ours).
+source "$(dirname "$0")/../selftests/helpers.sh"
 
 B=/tws/bench
 TWB=$B/tw_bench
@@ -43,21 +46,6 @@ die() {
 
 emit() {
 	echo "BENCH $*"
-}
-
-# wait_for SECONDS CMD...: poll CMD until it succeeds or time runs out.
-wait_for() {
-	local end=$((SECONDS + $1))
-
-	shift
-	until "$@"; do
-		[ $SECONDS -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
-
-sockstat_tw() {
-	sed -n 's/^TCP: .* tw \([0-9]*\).*/\1/p' /proc/net/sockstat
 }
 
 # ns CMD...: tw_bench's "ns=N" of CMD, or fail.
@@ -84,7 +72,7 @@ bpf_start() {
 	: >"$bpf_log"
 	BPFTRACE_MAP_KEYS_MAX=$bpf_keys bpftrace "$B/$1" >"$bpf_log" 2>&1 &
 	bpf_pid=$!
-	wait_for 300 grep -q "^${1%.bt}: ready" "$bpf_log" || {
+	wait_until 300 grep -q "^${1%.bt}: ready" "$bpf_log" || {
 		cat "$bpf_log" >&2
 		die "bpftrace did not start $1"
 	}
@@ -272,10 +260,6 @@ meminfo_kb() {
 	sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo
 }
 
-field() {
-	sed -n "s/^$1  *\([0-9]*\)\$/\1/p" /proc/tw_stats
-}
-
 # The whole module's memory: in the "all" view of /proc/tw_stats only.
 module_bytes() {
 	{ echo all >&3 && cat <&3; } 3<>/proc/tw_stats |
@@ -291,17 +275,17 @@ sizes() {
 			die "fill to $size failed"
 		next=${out##*next=}
 		have=$size
-		wait_for 30 eval '[ "$(sockstat_tw)" -ge $size ]' ||
-			die "only $(sockstat_tw) of $size TIME_WAITs"
-		emit "kind=fill size=$size tw=$(sockstat_tw) ${out%% next=*}"
+		wait_until 30 eval '[ "$(sockstat_tw "")" -ge $size ]' ||
+			die "only $(sockstat_tw "") of $size TIME_WAITs"
+		emit "kind=fill size=$size tw=$(sockstat_tw "") ${out%% next=*}"
 
 		free0=$(meminfo_kb MemFree)
 		t=$(ns insmod "$KO" $KO_ARGS)
 		free1=$(meminfo_kb MemFree)
 		emit "kind=load op=insmod size=$size ns=$t" \
-			"tracked=$(field tw_count)" \
-			"untracked=$(field untracked)" \
-			"table_bytes=$(field table_memory_bytes)" \
+			"tracked=$(field "" tw_count)" \
+			"untracked=$(field "" untracked)" \
+			"table_bytes=$(field "" table_memory_bytes)" \
 			"module_bytes=$(module_bytes)" \
 			"memfree_drop_bytes=$(((free0 - free1) * 1024))"
 
@@ -318,8 +302,8 @@ sizes() {
 				"ns=$(ns cat /proc/net/sockstat)"
 		done
 		# Every socket must still be there, or the sizes are wrong.
-		emit "kind=check size=$size tw=$(sockstat_tw)" \
-			"tracked=$(field tw_count)"
+		emit "kind=check size=$size tw=$(sockstat_tw "")" \
+			"tracked=$(field "" tw_count)"
 		counters "size$size"
 		emit "kind=load op=rmmod size=$size ns=$(ns rmmod tw_stats)"
 	done
@@ -343,13 +327,13 @@ peers() {
 	t=$(ns insmod "$KO" $KO_ARGS)
 	out=$("$TWB" peers -n "$peers" -k "$per" -a 127.0.0.1 -p 7000 \
 		-s 127.3.0.1) || die "tw_bench peers failed"
-	wait_for 30 eval '[ "$(sockstat_tw)" -ge $n ]' ||
-		die "only $(sockstat_tw) of $n TIME_WAITs"
-	emit "kind=peers what=fill peers=$peers per=$per tw=$(sockstat_tw)" \
+	wait_until 30 eval '[ "$(sockstat_tw "")" -ge $n ]' ||
+		die "only $(sockstat_tw "") of $n TIME_WAITs"
+	emit "kind=peers what=fill peers=$peers per=$per tw=$(sockstat_tw "")" \
 		"${out%% next=*}"
-	emit "kind=peers what=insmod ns=$t tracked=$(field tw_count)" \
-		"untracked=$(field untracked)" \
-		"table_bytes=$(field table_memory_bytes)" \
+	emit "kind=peers what=insmod ns=$t tracked=$(field "" tw_count)" \
+		"untracked=$(field "" untracked)" \
+		"table_bytes=$(field "" table_memory_bytes)" \
 		"module_bytes=$(module_bytes)"
 	for rep in $(seq "$reps"); do
 		for what in tw_stats tw_sockets ss proc_net_tcp; do
@@ -363,7 +347,7 @@ peers() {
 		done
 	done
 	# Every socket must still be there, or the figures are wrong.
-	emit "kind=peers what=check tw=$(sockstat_tw) tracked=$(field tw_count)"
+	emit "kind=peers what=check tw=$(sockstat_tw "") tracked=$(field "" tw_count)"
 	# The destinations tw_stats lists (some may have died by now).
 	emit "kind=peers what=dests n=$(awk 'NR > 1 {
 		sub(/:[0-9]+$/, "", $2); if (!($2 in d)) { d[$2]; n++ } }
