@@ -1,16 +1,16 @@
 #!/bin/bash
 # run.sh - build tw_stats for each kernel users run, boot each in a VM and
-# run the selftests (check), the demonstration (demo) or the benchmark
-# (bench, see selftests/bench/bench.sh) inside.
+# run the selftests (check) or the demonstration (demo) inside; the
+# benchmark is selftests/bench/run.sh.
 #
 # The host's own kernel cannot load modules, so everything that loads the
 # module runs in QEMU (boot.sh).  kernel.sh fetches and caches each
 # kernel (6.12 and 7.3 build in a Debian trixie chroot); kbuild.sh builds
 # the module for it in a copy of the tree under .cache.
 #
-# Usage: run.sh check | demo | bench
+# Usage: run.sh check | demo
 # Env:   KERNELS      the kernels, default "6.1 6.12 7.3 debug" (debug:
-#                     debugkernel.sh's KASAN/lockdep build; demo, bench: the
+#                     debugkernel.sh's KASAN/lockdep build; demo: the
 #                     first)
 #        TWS_ACCEL, TWS_SMP, TWS_MEM, TWS_TIMEOUT: see boot.sh
 #        TWS_TESTS    check: these tests instead of selftests/TESTS
@@ -19,17 +19,6 @@
 #                     TWS_STRESS_DESTS, _CHURN: tw_readchurn.sh
 #        TWS_TEST_TIMEOUT  check: seconds each test may take (default: the
 #                     timeout= of selftests/settings)
-#        BENCH_MODE   bench: icount (default: one vCPU, -icount shift=0),
-#                     tcg (plain emulation) or kvm (real hardware)
-#        BENCH_REPS (5), BENCH_CYCLES (2000 a run), BENCH_SIZES ("1000
-#                     30000 200000"), BENCH_BIG_REPS (3), BENCH_KINDS
-#                     ("churn sizes contention reader steady peers
-#                     connect"),
-#                     BENCH_STEADY_REPS (2), BENCH_STEADY_WARM (65 s),
-#                     BENCH_STEADY_WINDOW (20 s), BENCH_STEADY_SHIFT (3),
-#                     BENCH_PEERS (50000), BENCH_PER_PEER (4),
-#                     BENCH_CONNECTS (2000): see
-#                     bench_boots
 # Exit:  check: 0 when every test on every kernel passed.  One line per
 #        kernel, then the sum as the last line: "N passed, N failed".
 set -eu
@@ -41,19 +30,15 @@ cache="$top/.cache"
 kernels=${KERNELS:-6.1 6.12 7.3 debug}
 case $mode in
 check) ;;
-demo | bench) kernels=${kernels%% *} ;;
-*) echo "usage: run.sh check|demo|bench" >&2; exit 2 ;;
+demo) kernels=${kernels%% *} ;;
+*) echo "usage: run.sh check|demo" >&2; exit 2 ;;
 esac
 
 "$here/deps.sh"
 "$here/framework.sh" "$cache"
 make -s -C "$top/selftests" KSFT_DIR="$cache/kselftest" OUTPUT="$cache" all
 make -s -C "$top/tools/twstat" B="$cache/twstat" static
-if [ "$mode" = bench ]; then
-	command -v bpftrace >/dev/null ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends bpftrace >/dev/null
-fi
+source "$here/stage.sh"
 
 passed=0
 failed=0
@@ -154,29 +139,10 @@ run_one() {
 	vars=$("$here/kernel.sh" "$series") || return 1
 	eval "$vars"
 	build="$cache/build-$series"
-	rm -rf "$build"
-	mkdir -p "$build/module"
-	# Sources only: a .ko left by a host build must never stand in.
-	cp "$top/Kbuild" "$build/"
-	cp "$top"/module/Kbuild "$top"/module/*.[ch] "$build/module/"
 	echo "== building tw_stats.ko for $KVER"
-	# Our own bar: W=1 is quiet, or nothing is tested.
-	"$here/kbuild.sh" "$series" "$build" 2>&1 | tee "$build/build.log"
-	[ "${PIPESTATUS[0]}" = 0 ] && [ -f "$build/module/tw_stats.ko" ] ||
-		return 1
-	if grep -q 'warning:' "$build/build.log"; then
-		echo "run.sh: the module builds with warnings on $KVER" >&2
-		return 1
-	fi
-
+	build_ko "$series" "$build" || return 1
 	stage="$cache/stage-$series"
-	rm -rf "$stage"
-	mkdir -p "$stage/selftests/vm" "$stage/kselftest"
-	cp "$build/module/tw_stats.ko" "$stage/"
-	cp "$top"/selftests/*.sh "$top/selftests/TESTS" \
-		"$top/selftests/settings" "$cache/tw_gen" "$cache/tw_bench" \
-		"$stage/selftests/"
-	cp "$cache/twstat/twstat-static" "$stage/selftests/twstat"
+	stage_base "$build/module/tw_stats.ko" "$stage"
 	# The tests (those that reload under churn have a boot of their
 	# own, see reload_boot), and the figures of the stress tests: in full
 	# on Debian's 6.1 LTS, a tenth elsewhere to keep the suite short.
@@ -193,7 +159,7 @@ run_one() {
 	# twstat wrote): the newest kernel is enough.
 	case $series in
 	debug) skip='tw_twstat.sh\|tw_containers.sh\|tw_expiry.sh\|tw_tenant.sh\|tw_exporter.sh' ;;
-	6.12) skip='tw_expiry.sh\|tw_exporter.sh' ;;
+	6.12 | 5.10) skip='tw_expiry.sh\|tw_exporter.sh' ;;
 	6.1) skip='tw_exporter.sh' ;;
 	*) skip="" ;;
 	esac
@@ -237,16 +203,6 @@ run_one() {
 	} >"$stage/selftests/stress.env"
 	[ -z "${TWS_TEST_TIMEOUT:-}" ] ||
 		echo "timeout=$TWS_TEST_TIMEOUT" >"$stage/selftests/settings"
-	cp "$here/guest.sh" "$stage/selftests/vm/"
-	cp -r "$cache/kselftest/kselftest/." "$stage/kselftest/"
-	if [ "$mode" = bench ]; then
-		bench_stage "$series" "$stage" || return 1
-		TWS_EXTRA_BINS="bpftrace ${TWS_EXTRA_BINS:-}" \
-		TWS_KVER=$KVER TWS_MODROOT=$MODROOT "$here/mkinitramfs.sh" \
-			"$stage" "$cache/initrd-$series.gz"
-		bench_boots "$KVER" "$VMLINUZ" "$cache/initrd-$series.gz"
-		return
-	fi
 	# What the package's DKMS built for this kernel (debinstall.sh, a
 	# host check), for tw_package.sh to modprobe.
 	local dkms_ko=""
@@ -315,128 +271,6 @@ hog_stage() {
 		return 1
 	fi
 	cp "$build/tw_hog.ko" "$2/"
-}
-
-# bench_stage SERIES STAGE: the floor module, tw_bench and the scripts.
-bench_stage() {
-	local build="$cache/build-$1-floor" b="$top/selftests/bench"
-
-	rm -rf "$build"
-	mkdir -p "$build" "$2/bench"
-	cp "$b/floor/Kbuild" "$b/floor/tw_floor.c" "$build/"
-	"$here/kbuild.sh" "$1" "$build" >"$build/build.log" 2>&1 || {
-		cat "$build/build.log" >&2
-		return 1
-	}
-	cp "$build/tw_floor.ko" "$cache/tw_bench" "$b/bench.sh" \
-		"$b/tw_map.bt" "$b/tw_fail.bt" "$2/bench/"
-}
-
-# bench_boots KVER VMLINUZ INITRD: one boot per kind of measurement, each
-# console in $cache/bench-KIND.log, then the report.  The churn boot
-# measures the hot path on one vCPU; each size of TIME_WAIT population
-# has a boot of its own, started empty, since all of it must live (60 s)
-# until its last read: 200k take about 20 s to make and ss needs about
-# 8 s a read there, hence at most BENCH_BIG_REPS (3) repetitions from
-# 100k up; "contention" repeats the churn with two jobs on two vCPUs in
-# plain emulation (or KVM), which only shows a trend; "reader" runs the
-# churn with tw_stats loaded with and without cat /proc/tw_stats in a loop
-# beside it, on one vCPU.  "steady" churns each mode long enough that as
-# many TIME_WAITs die as are born in the measured window: each run churns
-# BENCH_STEADY_WARM (65) guest seconds, above the 60 s of TIME_WAIT,
-# before its window of BENCH_STEADY_WINDOW (20), for 4 modes, 2 closers
-# and BENCH_STEADY_REPS (2) repetitions; with -icount shift=0 that would
-# be hours, so its guest clock counts 2^BENCH_STEADY_SHIFT (8) ns an
-# instruction, which leaves ratios of times ratios of instructions.
-# "peers" makes BENCH_PEERS (50,000) peer addresses' BENCH_PER_PEER (4)
-# server-side TIME_WAITs each and times the readers over them, at most
-# BENCH_BIG_REPS times, as the biggest size does.  "connect" times
-# BENCH_CONNECTS (2000) connect()s refused by the peer, with no module,
-# with tw_stats and with bpftrace's tw_fail.bt, BENCH_REPS times, on one
-# vCPU.  BENCH_KINDS picks and orders the kinds ("sizes" stands for one
-# boot per size).
-bench_boots() {
-	local kver=$1 vmlinuz=$2 initrd=$3 kind accel icount smp args log
-	local bmode=${BENCH_MODE:-icount} reps=${BENCH_REPS:-5}
-	local cycles=${BENCH_CYCLES:-2000}
-	local sizes=${BENCH_SIZES:-1000 30000 200000}
-	local logs=() kinds="" size n
-	local steady_shift=${BENCH_STEADY_SHIFT:-3}
-
-	case $bmode in
-	icount | tcg | kvm) ;;
-	*) echo "run.sh: BENCH_MODE is icount, tcg or kvm" >&2; return 2 ;;
-	esac
-	for kind in ${BENCH_KINDS:-churn sizes contention reader steady \
-		peers connect}; do
-		case $kind in
-		sizes)
-			for size in $sizes; do
-				kinds="$kinds size$size"
-			done ;;
-		churn | size[0-9]* | contention | reader | steady | peers | \
-			connect)
-			kinds="$kinds $kind" ;;
-		*)
-			echo "run.sh: BENCH_KINDS: churn, sizes, sizeN," \
-				"contention, reader, steady, peers or" \
-				"connect," \
-				"not $kind" >&2
-			return 2 ;;
-		esac
-	done
-	for kind in $kinds; do
-		case $bmode in
-		icount) accel=tcg icount=shift=0 ;;
-		*) accel=$bmode icount="" ;;
-		esac
-		case $kind in
-		churn) smp=1 args="churn,$reps,$cycles,1" ;;
-		reader) smp=1 args="reader,$reps,$cycles" ;;
-		connect)
-			smp=1 args="connect,$reps,${BENCH_CONNECTS:-2000}" ;;
-		size*)
-			size=${kind#size} n=$reps
-			[ "$size" -lt 100000 ] ||
-				n=$((reps < ${BENCH_BIG_REPS:-3} ? reps :
-					${BENCH_BIG_REPS:-3}))
-			smp=1 args="sizes,$n,$size" ;;
-		contention)
-			smp=2 args="churn,$reps,$cycles,2"
-			[ "$bmode" = icount ] && accel=tcg icount="" ;;
-		steady)
-			smp=1 args="steady,${BENCH_STEADY_REPS:-2}"
-			args="$args,${BENCH_STEADY_WARM:-65}"
-			args="$args,${BENCH_STEADY_WINDOW:-20}"
-			[ "$bmode" != icount ] ||
-				icount=shift=$steady_shift ;;
-		peers)
-			n=$((reps < ${BENCH_BIG_REPS:-3} ? reps :
-				${BENCH_BIG_REPS:-3}))
-			smp=1 args="peers,$n,${BENCH_PEERS:-50000}"
-			args="$args,${BENCH_PER_PEER:-4}" ;;
-		esac
-		log="$cache/bench-$kind.log"
-		logs+=("$log")
-		echo "== bench $kind: Debian $kver ($accel" \
-			"${icount:+-icount $icount }$smp vCPU), log in $log"
-		TWS_LOG="$log" TWS_ACCEL=$accel TWS_ICOUNT=$icount \
-			TWS_SMP=$smp TWS_MEM=${TWS_MEM:-2048} \
-			TWS_TIMEOUT=${TWS_TIMEOUT:-3600} \
-			"$here/boot.sh" "$vmlinuz" "$initrd" \
-			/tws/selftests/vm/guest.sh \
-			"shell-cmd,/tws/bench/bench.sh,$args" >/dev/null || {
-			grep -Ev '^\[ *[0-9]+\.[0-9]+\]' "$log" |
-				tail -n 30 >&2
-			echo "run.sh: bench $kind failed" >&2
-			return 1
-		}
-	done
-	local rargs=()
-	[ "$bmode" != icount ] ||
-		rargs=(--steady-icount "shift=$steady_shift")
-	python3 "$top/selftests/bench/report.py" --mode "$bmode" \
-		"${rargs[@]}" --json "$cache/bench.json" "${logs[@]}"
 }
 
 for series in $kernels; do
