@@ -3,12 +3,20 @@
  * Every difference between the kernels tw_stats supports lives here, so
  * that the .c files read the same on all of them.  Differences are named
  * for what they mean (TWS_HAVE_*), never tested by version in the logic.
+ * Where the headers show a feature, Kbuild finds it there (TWS_HAS_*:
+ * a function, a field, an export), so that a kernel between two tested
+ * ones takes the right branch; a version is tested only for what lives in
+ * the kernel's .c files (a behaviour, a backport).
  *
- * Supported: 6.1 LTS, 6.12 LTS and 7.x, as Debian ships them.
+ * Tested: 5.10 (Debian 11), 6.1 LTS, 6.12 LTS and 7.x, as Debian ships
+ * them.  Expected to build: anything from 5.10 on.
  */
 #ifndef _TWS_COMPAT_H
 #define _TWS_COMPAT_H
 
+#include <linux/memcontrol.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/version.h>
 #include <net/inet6_hashtables.h>
 #include <net/inet_hashtables.h>
@@ -16,8 +24,8 @@
 #include <net/net_namespace.h>
 #include <net/tcp.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
-#error "tw_stats supports Linux 6.1 and later"
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
+#error "tw_stats supports Linux 5.10 and later"
 #endif
 
 /*
@@ -27,7 +35,7 @@
  * armed.  Either way its entry sees a complete minisocket that nobody
  * else can reach yet.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#ifdef TWS_HAS_HASHDANCE_SCHEDULE
 #define TWS_HAVE_HASHDANCE_SCHEDULE	1
 #define TWS_HASHDANCE_SYMBOL		"inet_twsk_hashdance_schedule"
 #else
@@ -36,12 +44,18 @@
 #endif
 
 /*
- * tcp_twsk_unique() refuses FIN_WAIT2 minisockets since 6.12, and in the
- * 6.1 stable series since 6.1.158.
+ * tcp_twsk_unique() refuses FIN_WAIT2 minisockets ("tcp: avoid reusing
+ * FIN_WAIT2 when trying to find port in connect() process") since 6.12,
+ * in the stable series since 6.1.113 and 5.10.227 (Debian's changelogs:
+ * bullseye's 5.10.223 has it not, bullseye-security's 5.10.262 has).
+ * Its body is not in the headers: by version.  LINUX_VERSION_CODE caps
+ * the sublevel at 255, which still compares right here.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) || \
-	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 158) && \
-	 LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0))
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 113) && \
+	 LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)) || \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(5, 10, 227) && \
+	 LINUX_VERSION_CODE < KERNEL_VERSION(5, 11, 0))
 #define TWS_FW2_NEVER_REUSED		1
 #else
 #define TWS_FW2_NEVER_REUSED		0
@@ -51,7 +65,7 @@
  * 6.14 replaced the "a later second than the peer's last timestamp" age
  * rule with net.ipv4.tcp_tw_reuse_delay milliseconds after entry.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#ifdef TWS_HAS_REUSE_DELAY
 #define TWS_HAVE_REUSE_DELAY		1
 #else
 #define TWS_HAVE_REUSE_DELAY		0
@@ -61,6 +75,39 @@
 static inline struct inet_hashinfo *tws_net_ehash(const struct net *net)
 {
 	return net->ipv4.tcp_death_row.hashinfo;
+}
+
+/*
+ * The kernel's own count of a namespace's minisockets, both families and
+ * substates (sockstat's tw): a refcount that starts at 1 on newer
+ * kernels, an atomic_t from 0 on 5.10.
+ */
+static inline unsigned int tws_kernel_tw_count(const struct net *net)
+{
+#ifdef TWS_HAS_TW_REFCOUNT
+	unsigned int n = refcount_read(&net->ipv4.tcp_death_row.tw_refcount);
+
+	return n ? n - 1 : 0;
+#else
+	return atomic_read(&net->ipv4.tcp_death_row.tw_count);
+#endif
+}
+
+/*
+ * Allocations charged to a memory cgroup, from process context only.
+ * set_active_memcg() writes a per-CPU variable that 5.10 does not
+ * export; in a task, all it does is what the fallback does.
+ */
+static inline struct mem_cgroup *tws_set_memcg(struct mem_cgroup *memcg)
+{
+#ifdef TWS_HAS_ACTIVE_MEMCG_EXPORT
+	return set_active_memcg(memcg);
+#else
+	struct mem_cgroup *old = current->active_memcg;
+
+	current->active_memcg = memcg;
+	return old;
+#endif
 }
 
 /*

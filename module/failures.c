@@ -82,7 +82,7 @@ static void tws_state(void *data, const struct sock *sk, const int oldstate,
 		return;
 	}
 	f = &r->f[head % TWS_FAILS];
-	f->netc = sock_net(sk)->net_cookie;
+	f->netc = tws_netc(sock_net(sk));
 	f->time = ktime_get_real_ns();
 	f->pid = get_pid(task_tgid(current));
 	f->count = 1;

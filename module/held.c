@@ -107,7 +107,7 @@ static bool tws_bound_bucket(struct tws_held *h,
 			fits = false;
 			break;
 		}
-		h->bound[h->nbound].netc = net->net_cookie;
+		h->bound[h->nbound].netc = tws_netc(net);
 		h->bound[h->nbound++].port = tb->port;
 	}
 	spin_unlock_bh(&head->lock);
@@ -165,7 +165,7 @@ bool tws_port_usable(const struct tws_held *h, const struct net *net,
 {
 	return port >= low && port <= last &&
 	       !inet_is_local_reserved_port((struct net *)net, port) &&
-	       !tws_bound_has(h, net->net_cookie, port);
+	       !tws_bound_has(h, tws_netc(net), port);
 }
 
 static u32 tws_held_hash(u64 netc, const struct tws_dkey *k)
@@ -270,7 +270,7 @@ static bool tws_held_sock(struct tws_held_walk *w, const struct sock *sk,
 	}
 	if (!tws_port_usable(w->h, net, w->low, w->last, port))
 		return false;
-	seen->netc = net->net_cookie;
+	seen->netc = tws_netc(net);
 	tws_sk_dkey(&seen->key, sk);
 	return true;
 }
@@ -465,7 +465,7 @@ unsigned int tws_bound_in(const struct tws_held *h, const struct net *net,
 			  int low, int last)
 {
 	unsigned int lo = 0, hi = h->nbound, mid, n = 0;
-	u64 netc = net->net_cookie;
+	u64 netc = tws_netc(net);
 
 	/* Sorted by namespace: only @net's run is read. */
 	while (lo < hi) {

@@ -27,6 +27,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
 #include "compat.h"
 #include "tw_stats.h"
@@ -66,10 +67,31 @@ module_param_cb(netns_max_entries, &tws_entries_ops,
 MODULE_PARM_DESC(netns_max_entries,
 		 "Most minisockets tracked one by one per namespace, kept free for the initial one (default: a quarter of max_entries)");
 
+/*
+ * A namespace's key in the events and the table: an ID of ours, set
+ * before the namespace can log anything and never reused, so an event
+ * drained after its namespace died finds none.  The kernel's net_cookie
+ * is one only from 5.12: 5.10 fills it lazily, for BPF alone.
+ */
+static unsigned int tws_netid_slot;
+static atomic64_t tws_netid_last;
+
+u64 tws_netc(const struct net *net)
+{
+	u64 id;
+
+	rcu_read_lock();
+	id = READ_ONCE(*(u64 *)net_generic(net, tws_netid_slot));
+	rcu_read_unlock();
+	return id;
+}
+
 static int __net_init tws_pernet_init(struct net *net)
 {
 	int err;
 
+	WRITE_ONCE(*(u64 *)net_generic(net, tws_netid_slot),
+		   atomic64_inc_return(&tws_netid_last));
 	tws_lock();
 	err = tws_net_add(net);
 	tws_unlock();
@@ -92,6 +114,8 @@ static void __net_exit tws_pernet_exit(struct net *net)
 static struct pernet_operations tws_net_ops = {
 	.init	= tws_pernet_init,
 	.exit	= tws_pernet_exit,
+	.id	= &tws_netid_slot,
+	.size	= sizeof(u64),
 };
 
 static int __init tws_init(void)

@@ -445,12 +445,12 @@ static void *tws_alloc(const struct tws_net *tn, struct kmem_cache *c,
 
 	gfp |= GFP_KERNEL | __GFP_NOWARN;
 	if (tn->memcg) {
-		old = set_active_memcg(tn->memcg);
+		old = tws_set_memcg(tn->memcg);
 		gfp |= __GFP_ACCOUNT;
 	}
 	p = kmem_cache_alloc(c, gfp);
 	if (tn->memcg)
-		set_active_memcg(old);
+		tws_set_memcg(old);
 	return p;
 }
 
@@ -1144,9 +1144,7 @@ void tws_reconcile_begin(void)
  */
 static u64 tws_kernel_count(const struct tws_net *tn)
 {
-	unsigned int n = refcount_read(&tn->net->ipv4.tcp_death_row.tw_refcount);
-
-	return n ? n - 1 : 0;
+	return tws_kernel_tw_count(tn->net);
 }
 
 /*
@@ -1467,7 +1465,7 @@ static struct tws_net *tws_net_step(const struct net *net,
 	struct tws_net *tn;
 
 	if (net)
-		return tws_net_find(net->net_cookie);
+		return tws_net_find(tws_netc(net));
 	tn = *cursor ? list_next_entry(*cursor, node) :
 		       list_first_entry(&tws_nlist, struct tws_net, node);
 	if (list_entry_is_head(tn, &tws_nlist, node))
@@ -1618,7 +1616,7 @@ int tws_net_add(struct net *net)
 	if (!tn)
 		return -ENOMEM;
 	tn->net = net;
-	tn->cookie = net->net_cookie;
+	tn->cookie = tws_netc(net);
 	INIT_LIST_HEAD(&tn->ranks);
 	INIT_LIST_HEAD(&tn->spare);
 	tn->overflow_base = tws_mib_overflow(net);
@@ -1642,7 +1640,7 @@ int tws_net_add(struct net *net)
  */
 void tws_net_del(struct net *net)
 {
-	struct tws_net *tn = tws_net_find(net->net_cookie);
+	struct tws_net *tn = tws_net_find(tws_netc(net));
 	struct tws_counters sum;
 	struct tws_rank *r, *tmp;
 	unsigned int n = 0;

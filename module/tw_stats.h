@@ -90,7 +90,7 @@ enum tws_ev_type {
 struct tws_ev {
 	u64 t;				/* local_clock(): the order across CPUs */
 	const void *key;
-	u64 netc;			/* net_cookie of its namespace */
+	u64 netc;			/* tws_netc() of its namespace */
 	u32 now;			/* jiffies */
 	u32 expires;			/* jiffies: BORN, REARM, SEEN */
 	u32 stamp;			/* what reuse ages from, see tws_stamp() */
@@ -119,7 +119,7 @@ static inline bool tws_ev_same(const struct tws_ev *a, const struct tws_ev *b)
  * who, when; in the per-CPU rings, then in its namespace's log.
  */
 struct tws_fail {
-	u64 netc;			/* net_cookie of its namespace */
+	u64 netc;			/* tws_netc() of its namespace */
 	u64 time;			/* ns since the epoch, the latest */
 	struct pid *pid;		/* the caller's thread group, held */
 	struct tws_dkey dkey;		/* local address, remote address:port */
@@ -253,6 +253,8 @@ void tws_unlock(void);
 int tws_net_add(struct net *net);
 void tws_net_del(struct net *net);
 struct tws_net *tws_net_find(u64 netc);
+/* main.c: a namespace's key in events and the table. */
+u64 tws_netc(const struct net *net);
 void tws_apply_seen(const struct tws_ev *ev, bool loading);
 void tws_apply_key(struct tws_ev **g, unsigned int m, unsigned int *cls);
 void tws_apply_timer_end(u64 netc, const void *key, u32 now, bool v6);

@@ -97,7 +97,7 @@ void tws_snap(struct tws_ev *ev, const struct inet_timewait_sock *tw)
 
 	memset(ev, 0, sizeof(*ev));
 	ev->key = tw;
-	ev->netc = twsk_net(tw)->net_cookie;
+	ev->netc = tws_netc(twsk_net(tw));
 	ev->role = TWS_ROLE_MAX;
 	ev->dkey.family = tw->tw_family;
 #if IS_ENABLED(CONFIG_IPV6)
@@ -222,7 +222,7 @@ restart:
 		if (!refcount_inc_not_zero(&tw->tw_refcnt)) {
 			memset(ev, 0, sizeof(*ev));
 			ev->key = tw;
-			ev->netc = READ_ONCE(twsk_net(tw)->net_cookie);
+			ev->netc = tws_netc(twsk_net(tw));
 			ev->type = TWS_EV_SEEN;
 			ev->flags = TWS_EVF_KEYONLY;
 		} else {

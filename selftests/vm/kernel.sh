@@ -88,8 +88,31 @@ fi
 
 [ "$(id -u)" -eq 0 ] || die "run as root (debootstrap, chroot)"
 kcache=$cache/kernels/$series
-aptdir=$cache/apt
-chroot_dir=$cache/trixie
+
+# Where a series comes from, and what builds for it: Debian 11's 5.10
+# from bullseye, built with its gcc-10 in a bullseye chroot; the newer
+# ones from trixie(-backports), built with gcc-14 in a trixie chroot.
+# What the module build needs there: the headers' gcc, make, libc6-dev,
+# what the kbuild tools link (libelf, libssl), pahole (BTF), bc, kmod,
+# and perl for W=1's kernel-doc check (Pod::Usage is not in perl-base).
+# A chroot made with another list is made anew.
+case $series in
+5.10)
+	dist=bullseye
+	suites="bullseye"
+	kpat='5\.10\.0-[0-9]+-amd64'
+	kgcc=gcc-10
+	inc=gcc-10,make,libc6-dev,libelf1,libssl1.1,dwarves,bc,kmod,perl
+	aptdir=$cache/apt-bullseye ;;
+*)
+	dist=trixie
+	suites="trixie trixie-backports"
+	kpat="${series//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64"
+	kgcc=gcc-14
+	inc=gcc-14,make,libc6-dev,libelf1t64,libssl3t64,pahole,bc,kmod,perl
+	aptdir=$cache/apt ;;
+esac
+chroot_dir=$cache/$dist
 keyring=${TWS_APT_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 mkdir -p "$kcache"
 
@@ -153,10 +176,11 @@ apt_update() {
 	fi
 	[ -r "$keyring" ] || die "keyring $keyring missing"
 	mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
-	local want
-	want=$(printf 'deb [signed-by=%s] %s %s main\n' \
-		"$keyring" "$mirror" trixie \
-		"$keyring" "$mirror" trixie-backports)
+	local want suite
+	want=$(for suite in $suites; do
+		printf 'deb [signed-by=%s] %s %s main\n' \
+			"$keyring" "$mirror" "$suite"
+	done)
 	if [ "$(cat "$list" 2>/dev/null)" != "$want" ]; then
 		echo "$want" >"$list"
 		rm -f "$aptdir/lists/"*_Packages* "$aptdir/lists/"*Release* \
@@ -167,14 +191,14 @@ apt_update() {
 		return 0
 	fi
 	[ -z "$apt_updated" ] || return 0
-	say "apt-get update (trixie, trixie-backports from $mirror)"
+	say "apt-get update ($suites from $mirror)"
 	if ! apt-get "${apt_opts[@]}" -q update >"$aptdir/update.log" 2>&1 ||
 		grep -q -E '^(W|E): .*(NO_PUBKEY|not signed|GPG|signature)' \
 			"$aptdir/update.log"; then
 		cat "$aptdir/update.log" >&2
-		die "apt-get update failed; if the trixie signatures do not" \
+		die "apt-get update failed; if the $dist signatures do not" \
 			"verify, install a newer debian-archive-keyring or" \
-			"point TWS_APT_KEYRING to one with the trixie keys"
+			"point TWS_APT_KEYRING to one with the $dist keys"
 	fi
 	apt_updated=1
 	touch "$aptdir/updated"
@@ -220,7 +244,7 @@ fetch() {
 
 # newest_kver: the newest KVER of the series with an image and headers.
 newest_kver() {
-	local v="${series//./\\.}\.[0-9]+\+deb[0-9]+-amd64" names k
+	local v=$kpat names k
 	names=$(apt_names "^linux-(image-$v-unsigned|binary-unsigned-$v)$")
 	for k in $(echo "$names" | sed -E \
 		's/^linux-(image|binary-unsigned)-//; s/-unsigned$//' |
@@ -237,7 +261,7 @@ kver=$(cat "$kcache/kver" 2>/dev/null) || kver=""
 if [ -z "$kver" ] || [ -n "${TWS_KERNEL_REFRESH:-}" ]; then
 	apt_update "${TWS_KERNEL_REFRESH:+force}"
 	kver=$(newest_kver) ||
-		die "no linux $series image with headers in trixie(-backports)"
+		die "no linux $series image with headers in $suites"
 	say "$series: newest is $kver"
 fi
 
@@ -284,7 +308,7 @@ done
 [ -n "$vmlinuz" ] || die "no vmlinuz for $kver under $root"
 echo "$kver" >"$kcache/kver"
 
-# --- The trixie chroot
+# --- The chroot of the series' Debian release
 
 # mounted_under DIR: true if anything is mounted at or below DIR.
 mounted_under() {
@@ -292,11 +316,6 @@ mounted_under() {
 		END { exit !f }' /proc/self/mounts
 }
 
-# What the module build needs: gcc-14 (the headers' CC), make, libc6-dev,
-# what the kbuild tools link (libelf, libssl), pahole (BTF), bc, kmod, and
-# perl for W=1's kernel-doc check (6.12; Pod::Usage is not in perl-base).
-# A chroot made with another list is made anew.
-inc=gcc-14,make,libc6-dev,libelf1t64,libssl3t64,pahole,bc,kmod,perl
 if [ "$(cat "$chroot_dir/.tws-ready" 2>/dev/null)" != "$inc" ]; then
 	if ! command -v debootstrap >/dev/null; then
 		say "installing debootstrap on the host"
@@ -309,12 +328,12 @@ if [ "$(cat "$chroot_dir/.tws-ready" 2>/dev/null)" != "$inc" ]; then
 	tmp=$chroot_dir.tmp
 	! mounted_under "$tmp" || die "something is mounted under $tmp"
 	rm -rf --one-file-system "$tmp"
-	log=$cache/trixie-debootstrap.log
-	say "debootstrap trixie into $chroot_dir (log: $log)"
+	log=$cache/$dist-debootstrap.log
+	say "debootstrap $dist into $chroot_dir (log: $log)"
 	# In a mount namespace of its own, so that no mount of its outlives it.
 	if ! unshare -m --propagation private debootstrap --variant=minbase \
 		--arch=amd64 --keyring="$keyring" --include="$inc" \
-		trixie "$tmp" "$mirror" >"$log" 2>&1; then
+		"$dist" "$tmp" "$mirror" >"$log" 2>&1; then
 		tail -n 20 "$log" >&2
 		die "debootstrap failed"
 	fi
@@ -326,8 +345,8 @@ if [ "$(cat "$chroot_dir/.tws-ready" 2>/dev/null)" != "$inc" ]; then
 			mknod -m 666 "$tmp/dev/$name" c "$maj" "$min"
 		fi
 	done
-	chroot "$tmp" /usr/bin/x86_64-linux-gnu-gcc-14 --version >/dev/null ||
-		die "gcc-14 does not run in the chroot"
+	chroot "$tmp" "/usr/bin/x86_64-linux-gnu-$kgcc" --version >/dev/null ||
+		die "$kgcc does not run in the chroot"
 	echo "$inc" >"$tmp/.tws-ready"
 	if [ -e "$chroot_dir" ]; then	# an older one: replace it
 		! mounted_under "$chroot_dir" ||
@@ -362,8 +381,12 @@ if [ ! -e "$chroot_dir/.tws-headers-$kver" ]; then
 		die "linux-headers-$kver: no -common or kbuild dependency"
 	fetch "$kcache/debs" "${hdr_pkgs[@]}"
 	say "unpacking ${hdr_pkgs[*]} into the chroot"
+	# Through the chroot's merged /usr links (bullseye's headers still
+	# ship /lib/modules): dpkg-deb -x would make /lib a directory.
 	for p in "${hdr_pkgs[@]}"; do
-		dpkg-deb -x "$kcache/debs/${p}_"*.deb "$chroot_dir"
+		dpkg-deb --fsys-tarfile "$kcache/debs/${p}_"*.deb |
+			tar -x --keep-directory-symlink -C "$chroot_dir" ||
+			die "cannot unpack $p"
 	done
 	# The -amd64 part includes the -common Makefile and links scripts/
 	# and tools/ to the kbuild package: all must resolve in the chroot.
@@ -379,14 +402,16 @@ if [ ! -e "$chroot_dir/.tws-headers-$kver" ]; then
 		die "$kdir is incomplete in the chroot"
 	cc=$(sed -n 's/^CC = .*)\(gcc[-0-9]*\)$/\1/p' \
 		"$chroot_dir$kdir/.kernelvariables")
-	cross=$(sed -n 's/^override CROSS_COMPILE = //p' \
+	# bullseye's headers set it only when cross-building ($(...)).
+	cross=$(sed -n 's/^override CROSS_COMPILE = \([^$]*\)$/\1/p' \
 		"$chroot_dir$kdir/.kernelvariables")
 	[ -z "$cc" ] || [ -x "$chroot_dir/usr/bin/$cross$cc" ] ||
 		die "the headers want $cross$cc, not in the chroot"
-	got=$(chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/bin:/bin \
-		make -s -C "$kdir" kernelrelease 2>/dev/null) || got=""
+	# What a module built there says it is for (its vermagic).
+	got=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+		"$chroot_dir$kdir/include/generated/utsrelease.h")
 	[ "$got" = "$kver" ] ||
-		die "make kernelrelease in $kdir says '$got', not $kver"
+		die "$kdir is for '$got', not $kver"
 	touch "$chroot_dir/.tws-headers-$kver"
 fi
 
