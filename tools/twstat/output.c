@@ -17,6 +17,21 @@
 #define TW_BAR		18
 #define TW_LABEL	14
 
+/*
+ * Here rather than in twstat.c so that everything linking the views (the
+ * fuzzer among them) links the one that twstat runs.
+ */
+void tw_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("twstat: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 char *tw_fmt_bytes(char *buf, size_t len, uint64_t bytes)
 {
 	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };

@@ -4,7 +4,7 @@
  * address formatter, the one table printer of the text views, a small
  * JSON writer and the Prometheus text format.  All of them write to a
  * FILE that twstat points at memory, so that a sample is printed whole
- * or not at all.
+ * or not at all; only errors go straight to stderr (tw_err()).
  */
 #ifndef _TWSTAT_OUTPUT_H
 #define _TWSTAT_OUTPUT_H
@@ -19,6 +19,9 @@
 #define TW_CELL_MAX	128
 /* "[" INET6_ADDRSTRLEN "]:65535" */
 #define TW_ADDR_MAX	56
+
+/* "twstat: " and the message on stderr, outside the sample's output. */
+__printf(1, 2) void tw_err(const char *fmt, ...);
 
 /* Numbers with their units: "10.6 KiB", "58.0%", "2.5/s", "45 s". */
 char *tw_fmt_bytes(char *buf, size_t len, uint64_t bytes);

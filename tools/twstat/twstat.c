@@ -127,17 +127,6 @@ static const struct option tw_longopts[] = {
 	{ NULL,		0,			NULL, 0 },
 };
 
-void tw_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("twstat: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static __printf(1, 2) __noreturn void tw_usage(const char *fmt, ...)
 {
 	va_list ap;
@@ -447,35 +436,11 @@ static void tw_parse_error(const char *path, const struct tw_error *err)
 		tw_err("%s: %s", path, err->msg);
 }
 
-/* A destination of tw_stats, to find the rows of tw_sockets that are it. */
-struct tw_dref {
-	uint64_t netns;
-	const struct tw_dest *d;
-	struct tw_agg *agg;
-	uint64_t lo, hi;		/* the port range of its namespace */
-};
-
 struct tw_collect {
 	const struct tw_opts *o;
 	struct tw_sample *s;
-	struct tw_dref *ref;
-	size_t nref;
+	struct tw_refs refs;		/* advise */
 };
-
-static int tw_dref_cmp(const void *a, const void *b)
-{
-	const struct tw_dref *x = a, *y = b;
-	int c;
-
-	if (x->netns != y->netns)
-		return x->netns < y->netns ? -1 : 1;
-	c = tw_addr_cmp(&x->d->local, &y->d->local);
-	if (!c)
-		c = tw_addr_cmp(&x->d->remote, &y->d->remote);
-	if (!c && x->d->rport != y->d->rport)
-		c = x->d->rport < y->d->rport ? -1 : 1;
-	return c;
-}
 
 static bool tw_match(const struct tw_opts *o, const struct tw_sock *k)
 {
@@ -503,27 +468,6 @@ static int tw_keep(struct tw_sample *s, const struct tw_sock *k)
 	return 0;
 }
 
-static void tw_count(struct tw_collect *c, const struct tw_sock *k)
-{
-	struct tw_dest d = { .local = k->laddr, .remote = k->raddr,
-			      .rport = k->rport };
-	struct tw_dref key = { .netns = k->netns, .d = &d }, *r;
-	struct tw_agg *a;
-
-	r = bsearch(&key, c->ref, c->nref, sizeof(*r), tw_dref_cmp);
-	if (!r)
-		return;
-	a = r->agg;
-	a->rows++;
-	a->role[k->role]++;
-	if (k->lport >= r->lo && k->lport <= r->hi)
-		a->in_range++;
-	if (k->age_ms > a->max_age_ms)
-		a->max_age_ms = k->age_ms;
-	if (k->role == TW_ROLE_SERVER && a->server_port < 0)
-		a->server_port = (int)k->lport;
-}
-
 static int tw_collect_row(void *ctx, const struct tw_sock *k)
 {
 	struct tw_collect *c = ctx;
@@ -531,42 +475,7 @@ static int tw_collect_row(void *ctx, const struct tw_sock *k)
 	c->s->total_rows++;
 	if (c->o->view == TW_SOCKETS)
 		return tw_match(c->o, k) ? tw_keep(c->s, k) : 0;
-	tw_count(c, k);
-	return 0;
-}
-
-/* advise: one struct tw_agg per destination, found by binary search. */
-static int tw_refs(struct tw_sample *s, struct tw_collect *c)
-{
-	unsigned int i, j;
-	size_t n = 0;
-
-	s->agg = calloc(s->st.nns, sizeof(*s->agg));
-	for (i = 0; s->agg && i < s->st.nns; i++)
-		n += s->st.ns[i].ndest;
-	c->ref = calloc(n ? n : 1, sizeof(*c->ref));
-	if (!s->agg || !c->ref)
-		return -1;
-	for (i = 0; i < s->st.nns; i++) {
-		const struct tw_ns *ns = &s->st.ns[i];
-
-		if (!ns->ndest)
-			continue;
-		s->agg[i] = calloc(ns->ndest, sizeof(**s->agg));
-		if (!s->agg[i])
-			return -1;
-		for (j = 0; j < ns->ndest; j++) {
-			struct tw_dref *r = &c->ref[c->nref++];
-
-			s->agg[i][j].server_port = -1;
-			r->netns = ns->netns;
-			r->d = &ns->dest[j];
-			r->agg = &s->agg[i][j];
-			r->lo = ns->val[TWF_K_PORT_LOW];
-			r->hi = ns->val[TWF_K_PORT_HIGH];
-		}
-	}
-	qsort(c->ref, c->nref, sizeof(*c->ref), tw_dref_cmp);
+	tw_agg_count(&c->refs, k);
 	return 0;
 }
 
@@ -597,20 +506,19 @@ static int tw_read_sockets(const struct tw_opts *o, const char *path,
 	FILE *f;
 	int rc;
 
-	if (o->view == TW_ADVISE && tw_refs(s, &c)) {
-		free(c.ref);
+	if (o->view == TW_ADVISE && tw_refs_init(s, &c.refs)) {
 		tw_err("out of memory");
 		return -1;
 	}
 	f = tw_open(o, path);
 	if (!f) {
-		free(c.ref);
+		tw_refs_free(&c.refs);
 		return -1;
 	}
 	rc = tw_parse_sockets(f, &lim, &s->sockets_all, tw_collect_row, &c,
 			       &err);
 	fclose(f);
-	free(c.ref);
+	tw_refs_free(&c.refs);
 	if (rc) {
 		tw_parse_error(path, &err);
 		return -1;

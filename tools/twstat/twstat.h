@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What twstat.c (options, reading, the watch loop), views.c (summary,
- * top, sockets, Prometheus) and advise.c share.  A view gets the current
- * sample and, when watching, the previous one; it writes into memory and
- * returns -1 after saying why on stderr, in which case nothing of that
- * sample reaches stdout.
+ * What twstat.c (options, reading, the watch loop), model.c (the numbers
+ * derived from a sample), views.c (summary, top, sockets), prometheus.c,
+ * advise.c and advise_agg.c share.  A view gets the current sample and,
+ * when watching, the previous one; it writes into memory and returns -1
+ * after saying why on stderr, in which case nothing of that sample
+ * reaches stdout.
  */
 #ifndef _TWSTAT_H
 #define _TWSTAT_H
@@ -114,9 +115,6 @@ struct tw_sample {
 	struct tw_owners owners;	/* --all-netns on the live /proc */
 };
 
-const struct tw_fail *tw_last_fail(const struct tw_sample *s,
-				    const struct tw_ns *ns);
-
 /* A destination of some namespace, with what is derived from it. */
 struct tw_hot {
 	unsigned int nsi, di;
@@ -134,13 +132,13 @@ struct tw_rates {
 	double cause[TW_CAUSES];
 };
 
-__printf(1, 2) void tw_err(const char *fmt, ...);
-
-/* views.c */
+/* model.c */
 #define TW_RATE_KEYS	(TW_BIT(TWF_K_ENTERED) | TW_BIT(TWF_K_ENDED) | \
 			 (((1ULL << TW_CAUSES) - 1) << TWF_K_ENDED_TIMER))
 int tw_need(const struct tw_sample *s, const struct tw_ns *ns,
 	    uint64_t keys, const char *view);
+int tw_need_all(const struct tw_sample *cur, const struct tw_sample *prev,
+		uint64_t keys, uint64_t departed_keys, const char *view);
 const struct tw_ns *tw_prev_ns(const struct tw_sample *prev,
 				const struct tw_sample *cur, unsigned int i);
 void tw_rates(const struct tw_ns *cur, const struct tw_ns *prev,
@@ -150,6 +148,10 @@ int64_t tw_usable(const struct tw_ns *ns);
 double tw_taken(const struct tw_dest *d);
 size_t tw_rank(const struct tw_sample *cur, const struct tw_sample *prev,
 	       int nsi, struct tw_hot **out);
+const struct tw_fail *tw_last_fail(const struct tw_sample *s,
+				    const struct tw_ns *ns);
+
+/* views.c */
 void tw_text_rates(FILE *f, const struct tw_rates *r);
 void tw_json_rates(struct tw_json *j, const char *key,
 		   const struct tw_rates *r);
@@ -163,13 +165,30 @@ int tw_top(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	   const struct tw_sample *prev);
 int tw_sockets(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	       const struct tw_sample *prev);
-int tw_prometheus(FILE *f, const struct tw_opts *o,
-		  const struct tw_sample *cur);
 int tw_fields_check(enum tw_view view, const char *fields, char *bad,
 		    size_t badlen, char *list, size_t listlen);
+
+/* prometheus.c */
+int tw_prometheus(FILE *f, const struct tw_opts *o,
+		  const struct tw_sample *cur);
 
 /* advise.c */
 int tw_advise(FILE *f, const struct tw_opts *o, const struct tw_sample *cur,
 	      const struct tw_sample *prev);
+
+/*
+ * advise_agg.c: advise keeps none of the rows of /proc/tw_sockets; each
+ * is counted into its destination's struct tw_agg (s->agg) as it is read.
+ */
+struct tw_dref;
+
+struct tw_refs {
+	struct tw_dref *ref;		/* sorted, for bsearch() */
+	size_t n;
+};
+
+int tw_refs_init(struct tw_sample *s, struct tw_refs *r);
+void tw_agg_count(const struct tw_refs *r, const struct tw_sock *k);
+void tw_refs_free(struct tw_refs *r);
 
 #endif /* _TWSTAT_H */
