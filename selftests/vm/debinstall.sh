@@ -109,9 +109,14 @@ fi
 
 # round NAME LOWER K1 [K2]: the packages installed on an overlay of
 # LOWER (a Debian system), built by DKMS for K1, then for K2 when its
-# headers arrive, used, purged; the overlay dropped.
+# headers arrive, used, purged; the overlay dropped.  With dkms_only
+# set, the module's package alone: twstat is built for Debian 12's glibc.
+dkms_only=""
 round() {
 	local name=$1 lower=$2 k1=$3 k2=${4:-} d debs=() left
+	local pkgs=(tw-stats-dkms twstat)
+
+	[ -z "$dkms_only" ] || pkgs=(tw-stats-dkms)
 
 	cleanup
 	mkdir -p "$work/up" "$work/work" "$root"
@@ -128,7 +133,8 @@ round() {
 	[ -e "$root/dev/fd" ] || ln -s /proc/self/fd "$root/dev/fd"
 	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || :
 	mkdir -p "$root/tmp/debs"
-	for d in "$cache"/deb/tw-stats-dkms_*.deb "$cache"/deb/twstat_*.deb; do
+	for d in "${pkgs[@]}"; do
+		d=$(echo "$cache/deb/${d}_"*.deb)
 		cp "$d" "$root/tmp/debs/"
 		debs+=("/tmp/debs/${d##*/}")
 	done
@@ -139,7 +145,7 @@ round() {
 	# The host's own lists are those deps.sh installed with.
 	[ "$lower" = / ] ||
 		in_root apt-get update -q >>"$cache/debinstall.log" 2>&1 || :
-	check "$name: apt-get install of both packages" eval \
+	check "$name: apt-get install of ${pkgs[*]}" eval \
 		'in_root apt-get install -y -q --no-install-recommends \
 		"${debs[@]}" >>"$cache/debinstall.log" 2>&1'
 	check "$name: dkms built tw_stats for $k1" installed_for "$k1"
@@ -147,18 +153,9 @@ round() {
 		'modinfo -F vermagic \
 		"$root/lib/modules/$k1/updates/dkms/tw_stats.ko" |
 		grep -q "^$k1 "'
-	check "$name: twstat runs" \
-		eval 'in_root twstat --version | grep -q "^twstat "'
 	check "$name: tw_stats is loaded at boot (modules-load.d)" \
 		grep -qx tw_stats "$root/usr/lib/modules-load.d/tw_stats.conf"
-	check "$name: the service and timer pass systemd-analyze verify" \
-		units_verify
-	# No module here: the program must say so in its file, and fail.
-	mkdir -p "$root/tmp/textfile"
-	check "$name: twstat-textfile, no module: fails, says twstat_up 0" \
-		eval '! in_root env TWSTAT_TEXTFILE_DIR=/tmp/textfile \
-			/usr/libexec/twstat/twstat-textfile 2>/dev/null &&
-		grep -qx "twstat_up 0" "$root/tmp/textfile/tw_stats.prom"'
+	[ -n "$dkms_only" ] || twstat_checks "$name"
 	if [ -n "$k2" ]; then
 		check "$name: not for $k2, which has no headers yet" \
 			eval '! installed_for "$k2"'
@@ -177,13 +174,27 @@ round() {
 			"$cache/deb/dkms/$k/" 2>/dev/null || :
 	done
 
-	check "$name: apt-get purge of both" eval \
-		'in_root apt-get purge -y -q tw-stats-dkms twstat \
+	check "$name: apt-get purge" eval \
+		'in_root apt-get purge -y -q "${pkgs[@]}" \
 		>>"$cache/debinstall.log" 2>&1'
 	left=$(leftovers)
 	[ -z "$left" ] || echo "$left" | sed 's/^/# left: /'
 	check "$name: the purge leaves nothing of ours" test -z "$left"
 	cleanup
+}
+
+# twstat_checks NAME: the tool's package, installed in the round.
+twstat_checks() {
+	check "$1: twstat runs" \
+		eval 'in_root twstat --version | grep -q "^twstat "'
+	check "$1: the service and timer pass systemd-analyze verify" \
+		units_verify
+	# No module here: the program must say so in its file, and fail.
+	mkdir -p "$root/tmp/textfile"
+	check "$1: twstat-textfile, no module: fails, says twstat_up 0" \
+		eval '! in_root env TWSTAT_TEXTFILE_DIR=/tmp/textfile \
+			/usr/libexec/twstat/twstat-textfile 2>/dev/null &&
+		grep -qx "twstat_up 0" "$root/tmp/textfile/tw_stats.prom"'
 }
 
 trap cleanup EXIT
@@ -195,6 +206,11 @@ round trixie "$cache/trixie" "$k1" "$k2"
 # overlay has none of the host's other mounts.
 k0=$("$here/kver.sh")
 round bookworm / "$k0"
+# Debian 11, whose chroot builds 5.10 (kernel.sh): DKMS builds the module
+# there too.
+eval "$("$here/kernel.sh" 5.10)"
+dkms_only=1
+round bullseye "$cache/bullseye" "$KVER"
 
 [ "$failed" -eq 0 ] || sed 's/^/# /' "$cache/debinstall.log" | tail -n 30
 echo "$passed passed, $failed failed"
