@@ -113,9 +113,10 @@ static inline struct mem_cgroup *tws_set_memcg(struct mem_cgroup *memcg)
 /*
  * 6.18 dropped the hashinfo argument of the listener lookups ("tcp: Don't
  * pass hashinfo to socket lookup helpers"): they use the namespace's.
+ * Kbuild reads which in the header.
  * @laddr/@lport are the local end, @raddr/@rport the peer; no packet.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+#ifndef TWS_HAS_LOOKUP_HASHINFO
 static inline bool tws_listener4(struct net *net, __be32 laddr, u16 lport,
 				 __be32 raddr, __be16 rport, int dif)
 {
