@@ -36,12 +36,12 @@ done
 # fw2_refused: whether this kernel's tcp_twsk_unique() refuses FIN_WAIT2
 # minisockets ("tcp: avoid reusing FIN_WAIT2 ..."): from 6.12, and in the
 # stable series from 6.1.113 and 5.10.227; Debian's uname -r has no
-# sublevel, its /proc/version does ("Debian 5.10.223-1").
+# sublevel, its uname -v does ("... Debian 5.10.223-1 (2024-08-10)").
 fw2_refused() {
 	local v
 
 	kver_ge 6 12 && return 0
-	v=$(sed -n 's/.*Debian \([0-9]*\.[0-9]*\.[0-9]*\).*/\1/p' /proc/version)
+	v=$(uname -v | sed -n 's/.* Debian \([0-9]*\.[0-9]*\.[0-9]*\)-.*/\1/p')
 	[ -n "$v" ] || v=$(uname -r | cut -d- -f1)
 	case $v in
 	5.10.*) [ "${v##*.}" -ge 227 ] ;;
@@ -58,7 +58,7 @@ if fw2_refused; then
 else
 	fw2_want=4 fw2_connect=ok
 fi
-echo "# $(sed -n 's/.*\(Debian [^ ]*\).*/\1/p' /proc/version):" \
+echo "# $(uname -r) ($(uname -v)):" \
 	"FIN_WAIT2 reuse $([ $fw2_want = 0 ] && echo refused || echo allowed)"
 new_ns fw "43000 43003"
 in_ns "$fw" sysctl -qw net.ipv4.tcp_tw_reuse=1
