@@ -71,10 +71,20 @@
 #define TWS_HAVE_REUSE_DELAY		0
 #endif
 
+/*
+ * A namespace's TIME_WAIT bookkeeping: embedded in struct netns_ipv4,
+ * except in 5.17 to 6.0, which pointed to it.
+ */
+#ifdef TWS_HAS_DEATH_ROW_POINTER
+#define tws_death_row(net)	((net)->ipv4.tcp_death_row)
+#else
+#define tws_death_row(net)	(&(net)->ipv4.tcp_death_row)
+#endif
+
 /* The established hash a namespace's TCP sockets live in. */
 static inline struct inet_hashinfo *tws_net_ehash(const struct net *net)
 {
-	return net->ipv4.tcp_death_row.hashinfo;
+	return tws_death_row(net)->hashinfo;
 }
 
 /*
@@ -85,11 +95,11 @@ static inline struct inet_hashinfo *tws_net_ehash(const struct net *net)
 static inline unsigned int tws_kernel_tw_count(const struct net *net)
 {
 #ifdef TWS_HAS_TW_REFCOUNT
-	unsigned int n = refcount_read(&net->ipv4.tcp_death_row.tw_refcount);
+	unsigned int n = refcount_read(&tws_death_row(net)->tw_refcount);
 
 	return n ? n - 1 : 0;
 #else
-	return atomic_read(&net->ipv4.tcp_death_row.tw_count);
+	return atomic_read(&tws_death_row(net)->tw_count);
 #endif
 }
 
@@ -100,13 +110,15 @@ static inline unsigned int tws_kernel_tw_count(const struct net *net)
  */
 static inline struct mem_cgroup *tws_set_memcg(struct mem_cgroup *memcg)
 {
-#ifdef TWS_HAS_ACTIVE_MEMCG_EXPORT
+#if defined(TWS_HAS_ACTIVE_MEMCG_EXPORT)
 	return set_active_memcg(memcg);
-#else
+#elif defined(CONFIG_MEMCG)
 	struct mem_cgroup *old = current->active_memcg;
 
 	current->active_memcg = memcg;
 	return old;
+#else
+	return NULL;
 #endif
 }
 
@@ -156,7 +168,7 @@ static inline bool tws_listener6(struct net *net,
 
 static inline int tws_max_tw_buckets(const struct net *net)
 {
-	return READ_ONCE(net->ipv4.tcp_death_row.sysctl_max_tw_buckets);
+	return READ_ONCE(tws_death_row(net)->sysctl_max_tw_buckets);
 }
 
 static inline int tws_sysctl_tw_reuse(const struct net *net)

@@ -76,14 +76,17 @@ MODULE_PARM_DESC(netns_max_entries,
 static unsigned int tws_netid_slot;
 static atomic64_t tws_netid_last;
 
+/*
+ * From the probes too, in any context a kprobe runs in: net_generic()
+ * is an RCU read of the namespace's array, safe there.  Before our init
+ * has run for a namespace (nothing of it can be logged then) it has no
+ * slot: 0, which names no namespace.
+ */
 u64 tws_netc(const struct net *net)
 {
-	u64 id;
+	const u64 *id = net_generic(net, tws_netid_slot);
 
-	rcu_read_lock();
-	id = READ_ONCE(*(u64 *)net_generic(net, tws_netid_slot));
-	rcu_read_unlock();
-	return id;
+	return id ? READ_ONCE(*id) : 0;
 }
 
 static int __net_init tws_pernet_init(struct net *net)

@@ -44,8 +44,8 @@ struct tws_reader {
 /*
  * Addresses are padded to the widest one the view can print: an IPv4
  * one ("255.255.255.255:65535") unless an IPv6 minisocket lives there.
- * One whose birth is not yet drained at the header may overrun it; a
- * space still follows.
+ * One born between the header and its row may overrun it; a space still
+ * follows.
  */
 #define TWS_WIDTH_V4	21
 #define TWS_WIDTH_V6	47
@@ -364,6 +364,7 @@ static int tws_sockets_show(struct seq_file *m, void *v)
 	BUILD_BUG_ON(ARRAY_SIZE(sw) != ARRAY_SIZE(tws_scols));
 	if (v == SEQ_START_TOKEN) {
 		tws_lock();
+		tws_sync(true);
 		r->width = tws_any_v6(r->scope == TWS_SCOPE_OWN ? r->net :
 				      NULL) ? TWS_WIDTH_V6 : TWS_WIDTH_V4;
 		tws_unlock();

@@ -869,8 +869,9 @@ void tws_apply_timer_end(u64 netc, const void *key, u32 now, bool v6)
 /*
  * @n births (@v6 of them IPv6) in @netc's namespace whose events were
  * dropped: counted, and untracked until the repair finds those still
- * alive.  Before the load's walk has ended, that walk counts every live
- * one itself.
+ * alive.  Before the load's walk has ended none is counted here: the walk
+ * counts the live ones it meets, and the repair that the drop forces
+ * (events_dropped moved) those born behind it.
  */
 void tws_apply_lost_births(u64 netc, u32 n, u32 v6)
 {
@@ -892,12 +893,6 @@ static void tws_seen(struct tws_net *tn, const struct tws_ev *ev,
 	bool counted;
 	u32 born;
 
-	if (pp && (ev->flags & TWS_EVF_KEYONLY)) {
-		(*pp)->gen = tws_gen;
-		return;
-	}
-	if (ev->flags & TWS_EVF_KEYONLY)
-		return;
 	/*
 	 * One not in the table whose timer is not pending is being born
 	 * (its birth is in a ring, or the next walk sees it armed) or
@@ -939,8 +934,20 @@ static void tws_seen(struct tws_net *tn, const struct tws_ev *ev,
 /* What the walk saw: the probes' events go through tws_apply_key(). */
 void tws_apply_seen(const struct tws_ev *ev, bool loading)
 {
-	struct tws_net *tn = tws_net_find(ev->netc);
+	struct tws_entry **pp;
+	struct tws_net *tn;
 
+	/*
+	 * One the walk could not hold: it may be freed, its namespace's
+	 * storage too, so only its address was kept; an entry there stays.
+	 */
+	if (ev->flags & TWS_EVF_KEYONLY) {
+		pp = tws_find(ev->key);
+		if (pp)
+			(*pp)->gen = tws_gen;
+		return;
+	}
+	tn = tws_net_find(ev->netc);
 	if (tn)
 		tws_seen(tn, ev, loading);
 }

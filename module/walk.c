@@ -220,9 +220,9 @@ restart:
 		tw = inet_twsk(sk);
 		ev = &w->batch[w->n];
 		if (!refcount_inc_not_zero(&tw->tw_refcnt)) {
+			/* Being freed: nothing of it may be read. */
 			memset(ev, 0, sizeof(*ev));
 			ev->key = tw;
-			ev->netc = tws_netc(twsk_net(tw));
 			ev->type = TWS_EV_SEEN;
 			ev->flags = TWS_EVF_KEYONLY;
 		} else {

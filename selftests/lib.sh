@@ -210,6 +210,8 @@ stress_setup() {
 
 tws_dmesg_mark=$(dmesg | wc -l)
 trap tws_cleanup EXIT
+# A helper that ends the test (sock_cols) or a runner's timeout: clean up.
+trap 'exit 1' TERM
 
 [ "$(id -u)" == 0 ] || { echo "# needs root"; exit $ksft_skip; }
 [ -f "$TWS_KO" ] || { echo "# no tw_stats.ko (build it first)"; exit $ksft_skip; }

@@ -53,11 +53,13 @@ check "age_ms and expires_ms are within TCP_TIMEWAIT_LEN" \
 	in_ns "$ns" awk 'NR > 1 {
 		ok = $4 >= 0 && $5 >= 0 && $5 <= 60000
 		ok = ok && ($6 == "yes" || $6 == "no")
-		# A client that closed first was a FIN_WAIT2 minisocket
-		# first: the move re-armed its timer (rearms 1) as long
-		# after its birth as the peer took to send its FIN.
+		# A side that closed first may have been a FIN_WAIT2
+		# minisocket first: the move restarted its timer (not a
+		# re-arm: rearms stays 0) as long after its birth as the
+		# peer took to send its FIN, seconds at most even on the
+		# debug kernel.
 		if ($5 > 0 && $7 == 0)
-			ok = ok && $4 + $5 <= 61000
+			ok = ok && $4 + $5 <= 75000
 		else if ($5 > 0)
 			ok = ok && $4 >= 0
 		else

@@ -208,7 +208,8 @@ k0=$("$here/kver.sh")
 round bookworm / "$k0"
 # Debian 11, whose chroot builds 5.10 (kernel.sh): DKMS builds the module
 # there too.
-eval "$("$here/kernel.sh" 5.10)"
+vars=$("$here/kernel.sh" 5.10) || exit 1
+eval "$vars"
 dkms_only=1
 round bullseye "$cache/bullseye" "$KVER"
 

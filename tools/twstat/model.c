@@ -128,10 +128,11 @@ static double tw_in_range(const struct tw_sample *s, unsigned int nsi,
 {
 	const struct tw_dest *d = &s->st.ns[nsi].dest[di];
 
-	if (s->agg && s->agg[nsi])
-		return (double)s->agg[nsi][di].in_range;
+	/* The module's count first, so that top and advise agree. */
 	if (d->in_range >= 0)
 		return (double)d->in_range;
+	if (s->agg && s->agg[nsi])
+		return (double)s->agg[nsi][di].in_range;
 	if (d->pressure < 0)
 		return -1;
 	return round(d->pressure * (double)d->ports / 100);

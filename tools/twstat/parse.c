@@ -33,7 +33,6 @@ static const char *const tw_sock_cols[] = { TWF_SOCK_COLS };
 #define TW_SOCK_COLS		ARRAY_SIZE(tw_sock_cols)
 #define TW_FAIL_COLS		ARRAY_SIZE(tw_fail_cols)
 
-
 const char *tw_key_name(enum twf_key k)
 {
 	return k < TWF_K_MAX ? tw_key_names[k] : "?";
@@ -312,7 +311,6 @@ static int tw_columns(struct tw_lines *r, unsigned int want,
 	return 0;
 }
 
-/* A header starts with the known names; more columns may follow. */
 /* Header columns from @from on that none of @known names. */
 static void tw_note_cols(const struct tw_lines *r, unsigned int from,
 			 const char *const *known, unsigned int n,
@@ -328,6 +326,7 @@ static void tw_note_cols(const struct tw_lines *r, unsigned int from,
 	}
 }
 
+/* A header starts with the known names; more columns may follow. */
 static int tw_header(struct tw_lines *r, unsigned int off,
 		      const char *const *names, unsigned int n,
 		      const char *what, struct tw_error *err)

@@ -316,7 +316,10 @@ static void tw_check(const struct tw_opts *o, const struct tw_given *g)
 		tw_usage("-H and -o shape the text tables of 'top' and 'sockets'");
 	if (o->fields && tw_fields_check(o->view, o->fields, bad, sizeof(bad),
 					 list, sizeof(list)))
-		tw_usage("-o: unknown field '%s' (%s has: %s)", bad,
+		tw_usage("-o: %s%s%s (%s has: %s)",
+			 *bad == '(' ? "too many fields " :
+			 *bad ? "unknown field '" : "an empty field name",
+			 bad, *bad && *bad != '(' ? "'" : "",
 			 o->view == TW_TOP ? "top" : "sockets", list);
 	if (o->format == TW_PROM && o->view != TW_SUMMARY &&
 	    o->view != TW_TOP)

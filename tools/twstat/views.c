@@ -267,7 +267,11 @@ static void tw_dcell(const void *ctx, size_t row, unsigned int c, char *buf,
 
 	switch (t->col[c]) {
 	case TW_DC_NETNS:
-		snprintf(buf, len, "%llu", (unsigned long long)h->ns->netns);
+		if (h->ns->has_netns)
+			snprintf(buf, len, "%llu",
+				 (unsigned long long)h->ns->netns);
+		else
+			snprintf(buf, len, "-");
 		break;
 	case TW_DC_LOCAL:
 		tw_fmt_addr(buf, len, &h->d->local, -1);
@@ -306,7 +310,7 @@ static void tw_dcell(const void *ctx, size_t row, unsigned int c, char *buf,
 		if (tw_taken(h->d) >= 0)
 			tw_fmt_bar(buf, len, tw_taken(h->d));
 		else
-			*buf = '\0';
+			snprintf(buf, len, "-");
 		break;
 	case TW_DC_GROWTH:
 		tw_fmt_num(buf, len, h->growth, true);
@@ -350,17 +354,23 @@ static int tw_col_pick(const char *fields, const struct tw_col *cols,
 	unsigned int n = 0;
 	int c;
 
-	while (*p) {
+	/* Every name between commas counts: "tw," has an empty second. */
+	for (;;) {
 		end = p + strcspn(p, ",");
+		if (n == TW_MAX_FIELDS) {
+			snprintf(bad, badlen, "(more than %u)", TW_MAX_FIELDS);
+			return -1;
+		}
 		c = tw_col_find(cols, ncols, p, (size_t)(end - p));
-		if (c < 0 || n == TW_MAX_FIELDS) {
+		if (c < 0) {
 			snprintf(bad, badlen, "%.*s", (int)(end - p), p);
 			return -1;
 		}
 		col[n++] = (unsigned int)c;
-		p = *end ? end + 1 : end;
+		if (!*end)
+			return (int)n;
+		p = end + 1;
 	}
-	return (int)n;
 }
 
 /* -o for top; tw_fields_check() has checked the names. */
@@ -852,7 +862,11 @@ static void tw_scell(const void *ctx, size_t row, unsigned int c, char *buf,
 
 	switch (t->col[c]) {
 	case TW_SC_NETNS:
-		snprintf(buf, len, "%llu", (unsigned long long)k->netns);
+		if (t->s->sockets_all)
+			snprintf(buf, len, "%llu",
+				 (unsigned long long)k->netns);
+		else
+			snprintf(buf, len, "-");
 		break;
 	case TW_SC_LOCAL:
 		tw_fmt_addr(buf, len, &k->laddr, (int)k->lport);
@@ -942,8 +956,6 @@ int tw_fields_check(enum tw_view view, const char *fields, char *bad,
 
 	if (tw_col_pick(fields, cols, n, col, bad, badlen) > 0)
 		return 0;
-	if (!*fields)
-		snprintf(bad, badlen, "%s", "");
 	for (i = 0; i < n && len < listlen; i++)
 		len += (size_t)snprintf(list + len, listlen - len, "%s%s",
 					i ? "," : "", cols[i].name);

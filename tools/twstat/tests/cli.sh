@@ -190,6 +190,19 @@ test_tables() {
 			check $? "$v on $d: header and rows have as many fields"
 		done
 	done
+	# No usable port: every cell still a token, the bar '-'.
+	mkdir -p "$tmp/zero"
+	cp "$F/held/tw_sockets" "$tmp/zero/"
+	awk '/^ports_usable/ { $2 = 0 } /^held_max_pressure/ { $2 = "-" }
+	/^local / { d = 1; print; next } d && !NF { d = 0 }
+	d { $5 = 0; $6 = "-"; $8 = "-" } { print }' "$F/held/tw_stats" \
+		>"$tmp/zero/tw_stats"
+	tw --proc-dir "$tmp/zero" top
+	[ "$rc" = 0 ] && awk 'NR == 1 { n = NF } NF != n || (NR > 1 &&
+		$NF != "-") { exit 1 }' "$tmp/out"
+	check $? "top with no usable port: as many fields, the bar '-'"
+	tw --proc-dir "$F/6.1" top -o tw,
+	check $(($rc != 2)) "-o tw, (an empty name): refused (exit 2)"
 	tw --proc-dir "$F/6.1" -H sockets --rport 5000
 	[ "$rc" = 0 ] && [ "$(wc -l <"$tmp/out")" = 29 ] &&
 		! grep -q '^local' "$tmp/out"
