@@ -107,13 +107,18 @@ tenant_sh='
 	echo 262144 >/proc/sys/net/ipv4/tcp_max_tw_buckets 2>/dev/null
 	"$@" >"$p.out" 2>&1
 	st=$?
-	# At least n: a pair whose server side closed first leaves one more
-	# (the checks that follow count exactly what was tracked).
+	# The kernel may not make all n (an RST for a pair: once, 1,499 of
+	# 1,500 on 6.12): all but 1%, the same in two reads in a row; the
+	# checks then hold the module to what the kernel saw.
 	hi=0
+	last=-1
 	seen() {
 		t=$(tw)
 		[ "$t" -le "$hi" ] || hi=$t
-		[ "$t" -ge "$n" ]
+		[ "$t" -ge $((n - n / 100)) ] && [ "$t" == "$last" ]
+		r=$?
+		last=$t
+		return $r
 	}
 	if [ $st -eq 0 ] && ! wait_until 60 seen; then
 		echo "sockstat tw $(tw), not $n, for 60 s (at most $hi);" \
@@ -180,12 +185,25 @@ foreign_of() {
 
 # tenant_checks NAME MADE TRACKED: what NAME's own view must say.
 tenant_checks() {
-	local s=$dir/$1.1
+	local s=$dir/$1.1 got entered ended
 
-	check_eq "tenant $1: entered $2" "$2" "$(kv "$s" entered)"
-	check_eq "tenant $1: $(($2 - $3)) untracked" $(($2 - $3)) \
+	got=$(awk '$1 == "TCP:" { for (i = 2; i < NF; i++)
+		if ($i == "tw") print $(i + 1) }' "$s.sockstat")
+	entered=$(kv "$s" entered)
+	ended=$(kv "$s" ended)
+	[ "$got" == "$2" ] ||
+		echo "# tenant $1: the kernel made $got TIME_WAITs of $2"
+	check "tenant $1: entered $entered, between the kernel's $got and $2" \
+		test "$entered" -ge "$got" -a "$entered" -le "$2"
+	check_eq "tenant $1: $((entered - $3)) untracked" $((entered - $3)) \
 		"$(kv "$s" untracked)"
-	check_eq "tenant $1: $3 rows" "$3" "$(nrows "$s")"
+	# One that ended early may have been a tracked one.
+	if [ "$ended" == 0 ]; then
+		check_eq "tenant $1: $3 rows" "$3" "$(nrows "$s")"
+	else
+		check "tenant $1: $3 rows at most ($ended ended)" \
+			test "$(nrows "$s")" -le "$3"
+	fi
 	check_eq "tenant $1: each row is one of its TIME_WAITs" 0 \
 		"$(foreign_of "$s")"
 	check "tenant $1: entered - ended_* = tw_count = sockstat tw" \
