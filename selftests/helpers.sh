@@ -71,24 +71,21 @@ dests() {
 # A column the file lacks ends the calling script (from a $(...) too): a
 # check that counts nothing must not pass for want of a column.
 sock_cols() {
-	local ns=$1 hdr w
+	local ns=$1 rc
 
 	shift
-	hdr=" $(in_ns "$ns" head -n 1 /proc/tw_sockets) "
-	for w in "$@"; do
-		case $hdr in
-		*" $w "*) ;;
-		*)
-			echo "# /proc/tw_sockets has no column $w" >&2
-			kill -TERM $$
-			return 1 ;;
-		esac
-	done
 	in_ns "$ns" awk -v want="$*" 'NR == 1 { n = split(want, w, " ")
 			for (i = 1; i <= NF; i++) c[$i] = i
+			for (i = 1; i <= n; i++) if (!(w[i] in c)) {
+				print "# /proc/tw_sockets has no column " w[i] \
+					>"/dev/stderr"
+				exit 2 }
 			next }
 		{ l = $(c[w[1]]); for (i = 2; i <= n; i++) l = l " " $(c[w[i]])
 		  print l }' /proc/tw_sockets
+	rc=$?
+	[ $rc -eq 2 ] && kill -TERM $$
+	return $rc
 }
 
 # sockets_width NS: where /proc/tw_sockets' "remote" column starts, less

@@ -30,10 +30,7 @@ series=${KERNELS:-6.1}
 series=${series%% *}
 source "$here/stage.sh"
 
-"$here/deps.sh"
-"$here/framework.sh" "$cache"
-make -s -C "$top/selftests" KSFT_DIR="$cache/kselftest" OUTPUT="$cache" all
-make -s -C "$top/tools/twstat" B="$cache/twstat" static
+stage_tools
 command -v bpftrace >/dev/null ||
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends bpftrace >/dev/null

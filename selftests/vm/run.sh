@@ -34,11 +34,8 @@ demo) kernels=${kernels%% *} ;;
 *) echo "usage: run.sh check|demo" >&2; exit 2 ;;
 esac
 
-"$here/deps.sh"
-"$here/framework.sh" "$cache"
-make -s -C "$top/selftests" KSFT_DIR="$cache/kselftest" OUTPUT="$cache" all
-make -s -C "$top/tools/twstat" B="$cache/twstat" static
 source "$here/stage.sh"
+stage_tools
 
 passed=0
 failed=0

@@ -6,6 +6,16 @@
 
 vm=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# stage_tools: what every boot needs built on the host first: the
+# packages, the kselftest runner, tw_gen and tw_bench, a static twstat.
+stage_tools() {
+	"$vm/deps.sh"
+	"$vm/framework.sh" "$cache"
+	make -s -C "$top/selftests" KSFT_DIR="$cache/kselftest" \
+		OUTPUT="$cache" all
+	make -s -C "$top/tools/twstat" B="$cache/twstat" static
+}
+
 # build_ko SERIES BUILD: tw_stats.ko for SERIES in BUILD/module, from the
 # sources only (a .ko left by a host build must never stand in), with W=1
 # quiet: our own bar, or nothing is tested.
